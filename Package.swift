@@ -1,0 +1,40 @@
+// swift-tools-version:6.1
+import PackageDescription
+import Foundation
+
+// Hot kernels (scan, conv, elementwise) are plain Swift SIMD code; swiftc emits baseline SSE unless told
+// the CPU. Like llama.cpp's GGML_NATIVE, we build for the machine we run on; REMAMBA_TARGET_CPU overrides
+// it (e.g. `x86-64-v3` for a portable AVX2 binary). `remamba bench` prints the choice.
+let targetCPU = ProcessInfo.processInfo.environment["REMAMBA_TARGET_CPU"] ?? "native"
+let kernelSettings: [SwiftSetting] = [
+    .unsafeFlags(["-target-cpu", targetCPU]),
+    .define("REMAMBA_TARGET_CPU_\(targetCPU.replacingOccurrences(of: "-", with: "_"))"),
+]
+
+let package = Package(
+    name: "ReMamba",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "remamba", targets: ["remamba"]),
+        .library(name: "TensorCore", targets: ["TensorCore"]),
+        .library(name: "Tokenization", targets: ["Tokenization"]),
+        .library(name: "MambaLM", targets: ["MambaLM"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .target(name: "TensorCore", dependencies: ["COpenBLAS"], swiftSettings: kernelSettings),
+        .target(name: "Tokenization", swiftSettings: kernelSettings),
+        .target(name: "MambaLM", dependencies: ["TensorCore", "Tokenization"], swiftSettings: kernelSettings),
+        .executableTarget(name: "remamba", dependencies: [
+            "MambaLM", "Tokenization", "TensorCore",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: kernelSettings),
+        .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"], swiftSettings: kernelSettings),
+        .testTarget(name: "TokenizationTests", dependencies: ["Tokenization"], swiftSettings: kernelSettings),
+        .testTarget(name: "MambaLMTests", dependencies: ["MambaLM"], swiftSettings: kernelSettings),
+    ]
+)
