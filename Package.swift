@@ -36,5 +36,8 @@ let package = Package(
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"], swiftSettings: kernelSettings),
         .testTarget(name: "TokenizationTests", dependencies: ["Tokenization"], swiftSettings: kernelSettings),
         .testTarget(name: "MambaLMTests", dependencies: ["MambaLM"], swiftSettings: kernelSettings),
-    ]
+    ],
+    // Strict concurrency checking would flag every kernel closure that captures raw pointers; the
+    // kernels split disjoint ranges by construction, so the package builds in the Swift 5 language mode.
+    swiftLanguageModes: [.v5]
 )

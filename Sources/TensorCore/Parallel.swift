@@ -1,0 +1,36 @@
+import Dispatch
+
+/// Work splitting for the hand-written kernels (BLAS threads itself). The default uses every core.
+public enum Parallel {
+    nonisolated(unsafe) public static var threads: Int = ProcessInfoCores.count
+
+    /// Calls `body(range)` for contiguous, disjoint ranges covering 0..<count, one per worker, and
+    /// waits for all. Ranges are multiples of `granularity` except the last.
+    public static func forEachRange(_ count: Int, granularity: Int = 1,
+                                    _ body: (Range<Int>) -> Void) {
+        let blocks = (count + granularity - 1) / granularity
+        let workers = Swift.min(threads, blocks)
+        if workers <= 1 {
+            if count > 0 { body(0..<count) }
+            return
+        }
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            let lo = blocks * w / workers * granularity
+            let hi = Swift.min(count, blocks * (w + 1) / workers * granularity)
+            if lo < hi { body(lo..<hi) }
+        }
+    }
+}
+
+enum ProcessInfoCores {
+    static var count: Int {
+        #if canImport(Glibc)
+        return max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+        #else
+        return 1
+        #endif
+    }
+}
+#if canImport(Glibc)
+import Glibc
+#endif

@@ -1,0 +1,63 @@
+/// A dense Float32 tensor in row-major order. Values live in a Swift array (copy-on-write), so a
+/// `Tensor` is a value: copying it never aliases storage that someone else mutates.
+public struct Tensor: Sendable, Equatable {
+    public private(set) var shape: [Int]
+    public var data: [Float]
+
+    public init(shape: [Int], data: [Float]) {
+        precondition(shape.reduce(1, *) == data.count,
+                     "Tensor: shape \(shape) needs \(shape.reduce(1, *)) values, got \(data.count)")
+        self.shape = shape
+        self.data = data
+    }
+
+    public init(zeros shape: [Int]) {
+        self.init(shape: shape, data: [Float](repeating: 0, count: shape.reduce(1, *)))
+    }
+
+    public init(shape: [Int], repeating value: Float) {
+        self.init(shape: shape, data: [Float](repeating: value, count: shape.reduce(1, *)))
+    }
+
+    public var count: Int { data.count }
+    public var rank: Int { shape.count }
+
+    /// Rows of a matrix viewed as [rows, columns] (all leading dimensions folded into rows).
+    public var rows: Int { shape.count <= 1 ? 1 : count / columns }
+    public var columns: Int { shape.last ?? 1 }
+
+    public func reshaped(_ newShape: [Int]) -> Tensor { Tensor(shape: newShape, data: data) }
+
+    /// Rows `range` of a [rows, columns] tensor, as a new tensor.
+    public func rows(_ range: Range<Int>) -> Tensor {
+        let c = columns
+        var s = shape
+        if s.isEmpty { s = [1] }
+        s[0] = range.count
+        return Tensor(shape: s, data: Array(data[(range.lowerBound * c)..<(range.upperBound * c)]))
+    }
+
+    public func row(_ index: Int) -> ArraySlice<Float> {
+        data[(index * columns)..<((index + 1) * columns)]
+    }
+
+    /// Rows of `parts` stacked in order; every part must have the same number of columns.
+    public static func concatenateRows(_ parts: [Tensor]) -> Tensor {
+        let c = parts.first?.columns ?? 0
+        var data: [Float] = []
+        data.reserveCapacity(parts.reduce(0) { $0 + $1.count })
+        for part in parts {
+            precondition(part.columns == c, "concatenateRows: column counts differ")
+            data.append(contentsOf: part.data)
+        }
+        return Tensor(shape: [data.count / max(c, 1), c], data: data)
+    }
+
+    /// Largest absolute element-wise difference; shapes must match.
+    public func maxAbsDifference(_ other: Tensor) -> Float {
+        precondition(shape == other.shape, "maxAbsDifference: \(shape) vs \(other.shape)")
+        var m: Float = 0
+        for i in 0..<count { m = Swift.max(m, Swift.abs(data[i] - other.data[i])) }
+        return m
+    }
+}

@@ -1,0 +1,82 @@
+/// Vectorized exp and softplus on 16 lanes. Swift's `Foundation.exp` is scalar; in the scan it is
+/// called E·N times per token, so it must be vectorized (see DESIGN.md, performance facts).
+/// Polynomials are the classic Cephes single-precision ones (relative error ~2 ulp).
+public typealias Float16x = SIMD16<Float>
+
+@inline(__always)
+public func vexp(_ input: Float16x) -> Float16x {
+    let x = input.clamped(lowerBound: Float16x(repeating: -87.33654), upperBound: Float16x(repeating: 88.37626))
+    // n = round(x / ln 2) via the 1.5·2^23 trick: the integer lands in the low mantissa bits.
+    let magic: Float = 12_582_912
+    let t = x * 1.442_695_04 + magic
+    let n = t - magic
+    let r = x - n * 0.693_359_375 + n * 2.121_944_4e-4
+    var p = Float16x(repeating: 1.987_569_15e-4)
+    p = p * r + 1.398_199_95e-3
+    p = p * r + 8.333_451_9e-3
+    p = p * r + 4.166_579_59e-2
+    p = p * r + 1.666_666_55e-1
+    p = p * r + 5.000_000_12e-1
+    p = p * (r * r) + r + 1
+    let nBits = unsafeBitCast(t, to: SIMD16<Int32>.self) &- Int32(bitPattern: magic.bitPattern)
+    let scale = unsafeBitCast((nBits &+ 127) &<< 23, to: Float16x.self)
+    return p * scale
+}
+
+/// log(w) for w in [1, 2] (all softplus needs).
+@inline(__always)
+func vlogOneToTwo(_ w: Float16x) -> Float16x {
+    let big = w .> 1.414_213_56
+    let m = w.replacing(with: w * 0.5, where: big)
+    let e = Float16x(repeating: 0).replacing(with: 1, where: big)
+    let x = m - 1
+    let z = x * x
+    var p = Float16x(repeating: 7.037_683_629_2e-2)
+    p = p * x - 1.151_461_031_0e-1
+    p = p * x + 1.167_699_874_0e-1
+    p = p * x - 1.242_014_084_6e-1
+    p = p * x + 1.424_932_278_7e-1
+    p = p * x - 1.666_805_766_5e-1
+    p = p * x + 2.000_071_476_5e-1
+    p = p * x - 2.499_999_399_3e-1
+    p = p * x + 3.333_333_117_4e-1
+    var y = p * x * z
+    y = y - e * 2.121_944_4e-4
+    y = y - 0.5 * z
+    return x + y + e * 0.693_359_375
+}
+
+/// softplus(x) = log(1 + eˣ) = max(x, 0) + log(1 + e^−|x|); equals x past the kernels' threshold of
+/// 20 to within 2e-9.
+@inline(__always)
+public func vsoftplus(_ x: Float16x) -> Float16x {
+    let u = vexp(-abs(x))
+    return x.replacing(with: 0, where: x .< 0) + vlogOneToTwo(1 + u)
+}
+
+@inline(__always)
+public func vsilu(_ x: Float16x) -> Float16x { x / (1 + vexp(-x)) }
+
+@inline(__always)
+func abs(_ x: Float16x) -> Float16x { x.replacing(with: -x, where: x .< 0) }
+
+/// Applies a 16-lane function to every element of `values` (the tail is padded, not scalar).
+@inline(__always)
+func mapInPlace(_ values: inout [Float], _ f: (Float16x) -> Float16x) {
+    let n = values.count
+    values.withUnsafeMutableBufferPointer { buffer in
+        let p = UnsafeMutableRawPointer(buffer.baseAddress!)
+        var i = 0
+        while i + 16 <= n {
+            let v = p.loadUnaligned(fromByteOffset: i * 4, as: Float16x.self)
+            p.storeBytes(of: f(v), toByteOffset: i * 4, as: Float16x.self)
+            i += 16
+        }
+        if i < n {
+            var v = Float16x()
+            for j in i..<n { v[j - i] = buffer[j] }
+            let r = f(v)
+            for j in i..<n { buffer[j] = r[j - i] }
+        }
+    }
+}

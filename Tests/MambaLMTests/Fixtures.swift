@@ -1,0 +1,28 @@
+import Foundation
+import MambaLM
+import TensorCore
+
+/// Paths of the committed fixtures (Tests/Fixtures, written by scripts/make_fixtures.py) and of the
+/// official ReMamba goldens (../shared/fixtures/remamba-official beside the repository).
+enum Fixtures {
+    static let tests = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    static let root = tests.appendingPathComponent("Fixtures")
+    static func mamba1(_ name: String) -> URL { root.appendingPathComponent("mamba1/\(name)") }
+    static let official = tests.deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("shared/fixtures/remamba-official")
+
+    static func outputs(_ name: String) throws -> SafetensorsFile {
+        try SafetensorsFile(path: mamba1("\(name).outputs.safetensors").path)
+    }
+
+    static func model(_ name: String) throws -> MambaModel {
+        try MambaModel(directory: ModelDirectory(mamba1(name)))
+    }
+
+    /// A scratch directory removed when the test ends.
+    static func temporaryDirectory() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("remamba-tests-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+}
