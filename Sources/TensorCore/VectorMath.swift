@@ -23,13 +23,14 @@ public func vexp(_ input: Float16x) -> Float16x {
     return p * scale
 }
 
-/// log(w) for w in [1, 2] (all softplus needs).
+/// log(1 + u) for u in [0, 1] (all softplus needs): Cephes' logf of w = 1 + u = 2^e·m, m in [√½, √2),
+/// with the reduced argument m − 1 taken from u itself (u, or (u − 1)/2 past √2 − 1) rather than from
+/// the rounded 1 + u, so that a small u keeps its digits: log(1 + u) ≈ u, as log1p.
 @inline(__always)
-func vlogOneToTwo(_ w: Float16x) -> Float16x {
-    let big = w .> 1.414_213_56
-    let m = w.replacing(with: w * 0.5, where: big)
+func vlog1pUnit(_ u: Float16x) -> Float16x {
+    let big = u .> 0.414_213_56
     let e = Float16x(repeating: 0).replacing(with: 1, where: big)
-    let x = m - 1
+    let x = u.replacing(with: (u - 1) * 0.5, where: big)
     let z = x * x
     var p = Float16x(repeating: 7.037_683_629_2e-2)
     p = p * x - 1.151_461_031_0e-1
@@ -51,7 +52,7 @@ func vlogOneToTwo(_ w: Float16x) -> Float16x {
 @inline(__always)
 public func vsoftplus(_ x: Float16x) -> Float16x {
     let u = vexp(-abs(x))
-    return x.replacing(with: 0, where: x .< 0) + vlogOneToTwo(1 + u)
+    return x.replacing(with: 0, where: x .< 0) + vlog1pUnit(u)
 }
 
 @inline(__always)
