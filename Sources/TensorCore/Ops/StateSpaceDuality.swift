@@ -1,0 +1,216 @@
+import Foundation
+
+/// The scan of Mamba-2 (SSD, Dao & Gu 2024, "Transformers are SSMs"), two ways.
+/// Legend: L length, H heads, P head_dim, G groups, N d_state, Q chunk_size; E = H·P. Head h reads
+/// group g = h / (H / G). A is a scalar per head, so each head's recurrence is
+///   h_t = exp(Δ_t·A) · h_{t−1} + Δ_t · x_t B_tᵀ        h [P, N]   (SSD §3: the scalar-identity SSM)
+///   y_t = h_t C_t + D · x_t                            y [P]
+/// Inputs: x [L, E], delta [L, H] (Δ, after softplus and clamping), A [H] (negative: −exp(A_log)),
+/// B [L, G·N], C [L, G·N], D [H]. `state` [E, N] is h for every head, head-major: rows h·P ..< (h+1)·P
+/// belong to head h (HF's `ssm_state` [H, P, N] flattened). It is carried in and out.
+public enum StateSpaceDuality {
+    /// Chunked SSD (the "minimal SSD" algorithm of the paper, §7, as transformers' `torch_forward`):
+    /// within a chunk of Q positions the output is a masked matrix product (the quadratic, attention-like
+    /// form: Y = (L ∘ C Bᵀ) · (Δ ⊙ X), with L the decay mask); between chunks only the [P, N] state is
+    /// passed. A last chunk shorter than Q is simply processed shorter (transformers pads it with Δ = 0,
+    /// which is the same thing).
+    public static func chunked(x: Tensor, delta: Tensor, A: Tensor, B: Tensor, C: Tensor, D: Tensor,
+                               groups: Int, chunkSize: Int, state: inout Tensor) -> Tensor {
+        let shape = Shape(x: x, delta: delta, A: A, B: B, C: C, D: D, groups: groups, state: state)
+        let (l, h, p, g, n) = (shape.length, shape.heads, shape.headDim, groups, shape.stateSize)
+        precondition(chunkSize > 0, "StateSpaceDuality: chunk size \(chunkSize)")
+        var y = Tensor(zeros: [l, h * p])
+        if l == 0 { return y }
+        let q = chunkSize
+        let chunks = (l + q - 1) / q
+        // 1. Per chunk and group, the [Q, Q] scores C Bᵀ (shared by the H/G heads of a group).
+        var scores = [Float](repeating: 0, count: chunks * g * q * q)
+        scores.withUnsafeMutableBufferPointer { sp in
+            let out = UnsafeMutablePointers(sp.baseAddress!)
+            Parallel.forEachRange(chunks * g) { range in
+                var bChunk = [Float](repeating: 0, count: q * n), cChunk = bChunk
+                for item in range {
+                    let (chunk, group) = (item / g, item % g)
+                    let (t0, len) = (chunk * q, min(q, l - chunk * q))
+                    gatherGroup(B, rows: t0..<(t0 + len), group: group, size: n, into: &bChunk)
+                    gatherGroup(C, rows: t0..<(t0 + len), group: group, size: n, into: &cChunk)
+                    bChunk.withUnsafeBufferPointer { bp in cChunk.withUnsafeBufferPointer { cp in
+                        BLAS.gemm(m: len, n: len, k: n, a: cp.baseAddress!, b: bp.baseAddress!, transposeB: true,
+                                  c: out.pointer + item * q * q)
+                    }}
+                }
+            }
+        }
+        // 2. Per head, chunk after chunk: output of the chunk, then the state passed to the next.
+        let headsPerGroup = h / g
+        scores.withUnsafeBufferPointer { sp in
+        state.data.withUnsafeMutableBufferPointer { hp in
+        y.data.withUnsafeMutableBufferPointer { yp in
+            let io = (scores: UnsafePointers(sp.baseAddress!), state: UnsafeMutablePointers(hp.baseAddress!),
+                      y: UnsafeMutablePointers(yp.baseAddress!))
+            Parallel.forEachRange(h) { range in
+                var work = ChunkWork(chunkSize: q, headDim: p, stateSize: n)
+                for head in range {
+                    let group = head / headsPerGroup
+                    for chunk in 0..<chunks {
+                        let rows = (chunk * q)..<min(l, (chunk + 1) * q)
+                        work.run(head: head, group: group, rows: rows, x: x, delta: delta, a: A.data[head], B: B, C: C,
+                                 d: D.data[head], scores: io.scores.pointer + (chunk * g + group) * q * q,
+                                 state: io.state.pointer + head * p * n, y: io.y.pointer, yStride: h * p)
+                    }
+                }
+            }
+        }}}
+        return y
+    }
+
+    /// The slow twin and the one-token step: the recurrence written literally, one position at a time.
+    public static func sequential(x: Tensor, delta: Tensor, A: Tensor, B: Tensor, C: Tensor, D: Tensor,
+                                  groups: Int, state: inout Tensor) -> Tensor {
+        let shape = Shape(x: x, delta: delta, A: A, B: B, C: C, D: D, groups: groups, state: state)
+        let (l, h, p, n) = (shape.length, shape.heads, shape.headDim, shape.stateSize)
+        let headsPerGroup = h / groups
+        var y = Tensor(zeros: [l, h * p])
+        state.data.withUnsafeMutableBufferPointer { hp in
+        y.data.withUnsafeMutableBufferPointer { yp in
+            let (sp, op) = (UnsafeMutablePointers(hp.baseAddress!), UnsafeMutablePointers(yp.baseAddress!))
+            Parallel.forEachRange(h) { range in
+                for head in range {
+                    let group = head / headsPerGroup
+                    let (a, d) = (A.data[head], D.data[head])
+                    for t in 0..<l {
+                        let dt = delta.data[t * h + head]
+                        let decay = Foundation.exp(dt * a)
+                        let bt = t * groups * n + group * n
+                        for i in 0..<p {
+                            let xv = x.data[t * h * p + head * p + i]
+                            let hRow = sp.pointer + (head * p + i) * n
+                            var out: Float = 0
+                            for s in 0..<n {
+                                hRow[s] = decay * hRow[s] + dt * xv * B.data[bt + s]
+                                out += hRow[s] * C.data[bt + s]
+                            }
+                            op.pointer[t * h * p + head * p + i] = out + d * xv
+                        }
+                    }
+                }
+            }
+        }}
+        return y
+    }
+
+    struct Shape {
+        let length, heads, headDim, stateSize: Int
+        init(x: Tensor, delta: Tensor, A: Tensor, B: Tensor, C: Tensor, D: Tensor, groups: Int, state: Tensor) {
+            (length, heads) = (x.rows, delta.columns)
+            headDim = x.columns / max(heads, 1)
+            stateSize = B.columns / max(groups, 1)
+            precondition(heads > 0 && groups > 0 && heads % groups == 0 && x.columns == heads * headDim
+                         && delta.rows == length && A.count == heads && D.count == heads
+                         && B.shape == [length, groups * stateSize] && C.shape == B.shape
+                         && state.shape == [heads * headDim, stateSize],
+                         "StateSpaceDuality: x \(x.shape), Δ \(delta.shape), A \(A.shape), B \(B.shape), C \(C.shape), "
+                         + "D \(D.shape), groups \(groups), state \(state.shape) do not agree")
+        }
+    }
+
+    /// Rows `rows` of group `group`'s N columns of a [L, G·N] matrix, packed into [rows.count, N].
+    static func gatherGroup(_ m: Tensor, rows: Range<Int>, group: Int, size n: Int, into out: inout [Float]) {
+        let stride = m.columns
+        for (j, t) in rows.enumerated() {
+            for s in 0..<n { out[j * n + s] = m.data[t * stride + group * n + s] }
+        }
+    }
+}
+
+struct UnsafePointers: @unchecked Sendable { let pointer: UnsafePointer<Float>; init(_ p: UnsafePointer<Float>) { pointer = p } }
+struct UnsafeMutablePointers: @unchecked Sendable {
+    let pointer: UnsafeMutablePointer<Float>
+    init(_ p: UnsafeMutablePointer<Float>) { pointer = p }
+}
+
+/// One worker's scratch buffers and the work of one chunk of one head (step 2 of `chunked`).
+/// Within the chunk (rows t0 ..< t0 + len; i, j positions in it; a_k = Δ_k·A):
+///   Y_diag = M · X,   M[i, j] = (C_i·B_j) · exp(Σ_{k=j+1..i} a_k) · Δ_j  for j ≤ i, else 0
+///   Y_off  = diag(exp(Σ_{k≤i} a_k)) · C · h₀ᵀ                        (the state entering the chunk)
+///   h_new  = exp(Σ_k a_k) · h₀ + Xᵀ · (w ⊙ B),   w_j = exp(Σ_{k=j+1..len−1} a_k) · Δ_j
+/// Segment sums are accumulated term by term (as transformers' `segment_sum`), not as differences of
+/// one long cumulative sum, which would lose precision when the decay is strong.
+struct ChunkWork {
+    let q, p, n: Int
+    var mask: [Float], xHead: [Float], yHead: [Float], b: [Float], c: [Float], row: [Float]
+    var dt: [Float], a: [Float]
+
+    init(chunkSize q: Int, headDim p: Int, stateSize n: Int) {
+        (self.q, self.p, self.n) = (q, p, n)
+        mask = [Float](repeating: 0, count: q * q)
+        xHead = [Float](repeating: 0, count: q * p)
+        yHead = xHead
+        b = [Float](repeating: 0, count: q * n)
+        c = b
+        row = [Float](repeating: 0, count: q)
+        dt = row
+        a = row
+    }
+
+    mutating func run(head: Int, group: Int, rows: Range<Int>, x: Tensor, delta: Tensor, a aHead: Float, B: Tensor,
+                      C: Tensor, d: Float, scores: UnsafePointer<Float>, state: UnsafeMutablePointer<Float>,
+                      y: UnsafeMutablePointer<Float>, yStride: Int) {
+        let (len, t0, h, p, n) = (rows.count, rows.lowerBound, delta.columns, self.p, self.n)
+        for j in 0..<len {
+            dt[j] = delta.data[(t0 + j) * h + head]
+            a[j] = dt[j] * aHead
+            for k in 0..<p { xHead[j * p + k] = x.data[(t0 + j) * yStride + head * p + k] }
+        }
+        StateSpaceDuality.gatherGroup(B, rows: rows, group: group, size: n, into: &b)
+        StateSpaceDuality.gatherGroup(C, rows: rows, group: group, size: n, into: &c)
+        // M, row by row; `row[j]` holds Σ_{k=j+1..i} a_k for the current i.
+        var cumulative: Float = 0
+        for i in 0..<len {
+            for j in 0..<i { row[j] += a[i] }
+            row[i] = 0
+            cumulative += a[i]
+            StateSpaceDuality.expInPlace(&row, count: i + 1, into: &mask, at: i * len)
+            for j in 0...i { mask[i * len + j] *= scores[i * len + j] * dt[j] }
+            for j in (i + 1)..<max(i + 1, len) { mask[i * len + j] = 0 }
+            // C_i scaled by the decay from the chunk start, for Y_off.
+            let scale = Foundation.exp(cumulative)
+            for s in 0..<n { c[i * n + s] *= scale }
+        }
+        // w_j B_j, with the suffix sums Σ_{k=j+1..len−1} a_k.
+        var suffix: Float = 0
+        for j in stride(from: len - 1, through: 0, by: -1) {
+            let w = Foundation.exp(suffix) * dt[j]
+            for s in 0..<n { b[j * n + s] *= w }
+            suffix += a[j]
+        }
+        let chunkDecay = Foundation.exp(suffix)  // exp(Σ_k a_k)
+        mask.withUnsafeBufferPointer { mp in xHead.withUnsafeBufferPointer { xp in yHead.withUnsafeMutableBufferPointer { yp in
+        c.withUnsafeBufferPointer { cp in b.withUnsafeBufferPointer { bp in
+            BLAS.gemm(m: len, n: p, k: len, a: mp.baseAddress!, b: xp.baseAddress!, transposeB: false, c: yp.baseAddress!)
+            BLAS.gemm(m: len, n: p, k: n, a: cp.baseAddress!, b: state, transposeB: true, c: yp.baseAddress!, beta: 1)
+            for i in 0..<(p * n) { state[i] *= chunkDecay }
+            BLAS.gemm(m: p, n: n, k: len, a: xp.baseAddress!, b: bp.baseAddress!, transposeB: false, c: state,
+                      beta: 1, transposeA: true)
+        }}}}}
+        for i in 0..<len {
+            let out = y + (t0 + i) * yStride + head * p
+            for k in 0..<p { out[k] = yHead[i * p + k] + d * xHead[i * p + k] }
+        }
+    }
+}
+
+extension StateSpaceDuality {
+    /// out[offset + j] = exp(values[j]) for j < count, 16 lanes at a time.
+    static func expInPlace(_ values: inout [Float], count: Int, into out: inout [Float], at offset: Int) {
+        var j = 0
+        while j < count {
+            var v = Float16x()
+            let width = min(16, count - j)
+            for lane in 0..<width { v[lane] = values[j + lane] }
+            let e = vexp(v)
+            for lane in 0..<width { out[offset + j + lane] = e[lane] }
+            j += 16
+        }
+    }
+}

@@ -1,0 +1,96 @@
+import XCTest
+import TensorCore
+
+/// StateSpaceDuality: chunked SSD (matrix products inside chunks, state passed between them) against
+/// the sequential recurrence, over lengths that are and are not multiples of the chunk size, groups
+/// shared by several heads, a non-zero incoming state, split calls and thread counts.
+/// Legend: L length, H heads, P head_dim, G groups, N d_state, Q chunk_size.
+final class StateSpaceDualityTests: XCTestCase {
+    // Both sides are Float32. The chunked form sums the same terms in another order (GEMMs of up to Q
+    // products, decays as exp of segment sums instead of products of per-step decays): a few ulp per
+    // term, well under 1e-5 of the largest output for L ≤ 100.
+    static let tolerance: Float = 1e-5
+
+    struct Inputs {
+        var x, delta, A, B, C, D, state: Tensor
+        let groups: Int
+    }
+
+    /// Δ = softplus(N(0,1) − 1) (mostly 0.1 … 1), A = −exp(N(0, 0.5²)), x, B, C, D, h₀ ~ N(0, 1).
+    func inputs(length l: Int, heads h: Int, headDim p: Int, groups g: Int, states n: Int, seed: UInt64) -> Inputs {
+        var delta = TestInputs.normal([l, h], seed: seed + 1)
+        delta.data = delta.data.map { $0 - 1 }
+        Activations.softplus(&delta)
+        let aLog = TestInputs.normal([h], std: 0.5, seed: seed + 2)
+        return Inputs(x: TestInputs.normal([l, h * p], seed: seed), delta: delta,
+                      A: Tensor(shape: [h], data: aLog.data.map { -Foundation.exp($0) }),
+                      B: TestInputs.normal([l, g * n], seed: seed + 3), C: TestInputs.normal([l, g * n], seed: seed + 4),
+                      D: TestInputs.normal([h], seed: seed + 5), state: TestInputs.normal([h * p, n], seed: seed + 6),
+                      groups: g)
+    }
+
+    func chunked(_ i: Inputs, rows: Range<Int>? = nil, chunkSize: Int, state: inout Tensor) -> Tensor {
+        let r = rows ?? 0..<i.x.rows
+        return StateSpaceDuality.chunked(x: i.x.rows(r), delta: i.delta.rows(r), A: i.A, B: i.B.rows(r), C: i.C.rows(r),
+                                         D: i.D, groups: i.groups, chunkSize: chunkSize, state: &state)
+    }
+
+    func sequential(_ i: Inputs, rows: Range<Int>? = nil, state: inout Tensor) -> Tensor {
+        let r = rows ?? 0..<i.x.rows
+        return StateSpaceDuality.sequential(x: i.x.rows(r), delta: i.delta.rows(r), A: i.A, B: i.B.rows(r), C: i.C.rows(r),
+                                            D: i.D, groups: i.groups, state: &state)
+    }
+
+    func testChunkedAgreesWithSequential() {
+        // (L, H, P, G, N, Q): L = 1, L < Q, L = Q, L a multiple of Q, L not a multiple of Q.
+        let cases = [(1, 4, 8, 1, 16, 16), (7, 4, 8, 2, 8, 16), (16, 8, 4, 4, 5, 16), (64, 8, 16, 1, 16, 16),
+                     (100, 12, 8, 2, 8, 16), (100, 6, 3, 3, 7, 32), (37, 2, 5, 1, 3, 1)]
+        for (l, h, p, g, n, q) in cases {
+            let i = inputs(length: l, heads: h, headDim: p, groups: g, states: n, seed: UInt64(l * 1000 + h * 10 + g))
+            var fastState = i.state, slowState = i.state
+            let fast = chunked(i, chunkSize: q, state: &fastState)
+            let slow = sequential(i, state: &slowState)
+            let label = "SSD L=\(l) H=\(h) P=\(p) G=\(g) N=\(n) Q=\(q)"
+            assertAgree(fast, slow, relativeTolerance: Self.tolerance, "\(label) y")
+            assertAgree(fastState, slowState, relativeTolerance: Self.tolerance, "\(label) state")
+        }
+    }
+
+    /// Prefill in pieces (5 + 30 + 65) carries the state like one call of 100; chunk boundaries move,
+    /// so the arithmetic differs and the chunked tolerance applies.
+    func testChunkedStateCarriedAcrossSplitCalls() {
+        let i = inputs(length: 100, heads: 6, headDim: 4, groups: 2, states: 8, seed: 77)
+        var wholeState = i.state
+        let whole = chunked(i, chunkSize: 16, state: &wholeState)
+        var splitState = i.state
+        var parts: [Tensor] = []
+        var begin = 0
+        for length in [5, 30, 65] {
+            parts.append(chunked(i, rows: begin..<(begin + length), chunkSize: 16, state: &splitState))
+            begin += length
+        }
+        assertAgree(Tensor.concatenateRows(parts), whole, relativeTolerance: Self.tolerance, "SSD split 5+30+65 vs 100 y")
+        assertAgree(splitState, wholeState, relativeTolerance: Self.tolerance, "SSD split 5+30+65 vs 100 state")
+    }
+
+    /// The one-token step (sequential with L = 1) repeated is the sequential scan, bit for bit.
+    func testStepByStepIsSequential() {
+        let i = inputs(length: 40, heads: 4, headDim: 8, groups: 2, states: 16, seed: 5)
+        var wholeState = i.state
+        let whole = sequential(i, state: &wholeState)
+        var stepState = i.state
+        let steps = (0..<40).map { sequential(i, rows: $0..<($0 + 1), state: &stepState) }
+        assertIdentical(Tensor.concatenateRows(steps), whole, "SSD 40 steps vs sequential")
+        assertIdentical(stepState, wholeState, "SSD 40 steps vs sequential state")
+    }
+
+    /// Heads are split between workers; each head's arithmetic does not depend on the split.
+    func testThreadCountsGiveIdenticalResults() {
+        let i = inputs(length: 50, heads: 8, headDim: 4, groups: 2, states: 8, seed: 9)
+        var oneState = i.state, manyState = i.state
+        let one = withThreads(1) { chunked(i, chunkSize: 16, state: &oneState) }
+        let many = withThreads(4) { chunked(i, chunkSize: 16, state: &manyState) }
+        assertIdentical(many, one, "SSD chunked 4 threads vs 1")
+        assertIdentical(manyState, oneState, "SSD chunked state 4 threads vs 1")
+    }
+}
