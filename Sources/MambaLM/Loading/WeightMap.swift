@@ -7,6 +7,8 @@ import TensorCore
 public struct WeightMap: Sendable {
     public var tensors: [String: Tensor]
 
+    public init(tensors: [String: Tensor]) { self.tensors = tensors }
+
     public subscript(_ name: String) -> Tensor {
         guard let t = tensors[name] else { preconditionFailure("WeightMap: \(name) was verified but is missing") }
         return t

@@ -3,7 +3,7 @@ import TensorCore
 
 /// The Mamba language model (Hugging Face `MambaForCausalLM`): embeddings → layers → norm_f → lm_head.
 /// Immutable; all recurrent state lives in `ModelState`. Legend: L length, D d_model, V vocab.
-public struct MambaModel: LanguageModel {
+public struct MambaModel: Backbone {
     public let configuration: MambaConfiguration
     let embeddings: Tensor      // [V, D]
     let layers: [MambaLayer]
@@ -13,6 +13,10 @@ public struct MambaModel: LanguageModel {
     public var prefillChunk = 512
 
     public var vocabularySize: Int { configuration.vocabularySize }
+    public var hiddenSize: Int { configuration.hiddenSize }
+    public var numberOfLayers: Int { configuration.numberOfLayers }
+    /// Θ_l of ReMamba has one value per channel of Δ.
+    public var deltaOffsetSize: Int { configuration.innerSize }
     public var eosTokenID: Int? { configuration.eosTokenID }
 
     /// Names and shapes of every tensor of the checkpoint, as Hugging Face names them.
@@ -78,21 +82,6 @@ public struct MambaModel: LanguageModel {
         return RMSNorm.forward(h, weight: finalNorm, epsilon: configuration.layerNormEpsilon)
     }
 
-    /// Like `hiddenStates`, in pieces of `prefillChunk` rows; keeps every output row, or only the last.
-    public func hiddenStatesChunked(_ inputs: Tensor, state: inout ModelState, adaptation: SelectiveAdaptation? = nil,
-                                    keepAll: Bool) -> Tensor {
-        var kept: [Tensor] = []
-        var begin = 0
-        while begin < inputs.rows {
-            let end = min(begin + prefillChunk, inputs.rows)
-            let h = hiddenStates(inputs.rows(begin..<end), state: &state, adaptation: adaptation)
-            kept.append(keepAll ? h : h.rows((h.rows - 1)..<h.rows))
-            if !keepAll && kept.count > 1 { kept.removeFirst() }
-            begin = end
-        }
-        return Tensor.concatenateRows(kept)
-    }
-
     /// hidden [L, D] → logits [L, V].
     public func logits(_ hidden: Tensor) -> Tensor { Linear.forward(hidden, weight: lmHead) }
 
@@ -118,7 +107,7 @@ public struct MambaModel: LanguageModel {
     public func prefill(_ ids: [Int], state: inout ModelState) throws -> Tensor {
         if ids.isEmpty { throw ModelError.emptyPrompt }
         try checkTokens(ids)
-        let last = hiddenStatesChunked(embed(ids), state: &state, keepAll: false)
+        let last = hiddenStatesChunked(embed(ids), state: &state, keep: .last)
         return logits(last).reshaped([vocabularySize])
     }
 

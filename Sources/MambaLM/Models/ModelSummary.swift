@@ -1,0 +1,37 @@
+import Foundation
+
+/// A human-readable account of a model directory for `remamba info`.
+public struct ModelSummary {
+    public let text: String
+
+    public init(_ directory: ModelDirectory) {
+        var lines = ["model: \(directory.url.path)"]
+        let c = directory.configuration
+        let parameters = directory.tensorFiles.reduce(0) { $0 + $1.value.entries[$1.key]!.shape.reduce(1, *) }
+        switch c.architecture {
+        case .mamba(let m):
+            lines += [
+                "architecture: Mamba (v1)\(c.modelType == "remamba" ? ", ReMamba checkpoint" : "")",
+                "layers: \(m.numberOfLayers), d_model: \(m.hiddenSize), d_inner: \(m.innerSize), d_state: \(m.stateSize), "
+                    + "dt_rank: \(m.timeStepRank), conv_kernel: \(m.convolutionKernel)",
+                "vocabulary: \(m.vocabularySize), tied embeddings: \(m.tieWordEmbeddings), bias: \(m.useBias), conv bias: \(m.useConvolutionBias)",
+                "recurrent state: \(Self.bytes(4 * m.numberOfLayers * m.innerSize * (m.stateSize + m.convolutionKernel))) (constant in sequence length)",
+            ]
+        }
+        if let d = c.compressionDefaults {
+            lines.append("ReMamba defaults: s = \(d.start.map { "\($0)" } ?? "-"), p = \(d.length.map { "\($0)" } ?? "-"), ρ = \(d.ratio.map { "\($0)" } ?? "-")")
+        }
+        lines += [
+            "parameters: \(parameters) (\(String(format: "%.1f", Double(parameters) / 1e6)) M, as stored)",
+            "stored dtype: \(directory.storageDTypes.joined(separator: ", ")), computed in Float32",
+            "memory for the weights: \(Self.bytes(4 * parameters))",
+            "tokenizer.json: \(directory.tokenizerURL == nil ? "absent" : "present")",
+        ]
+        text = lines.joined(separator: "\n")
+    }
+
+    static func bytes(_ n: Int) -> String {
+        n >= 1 << 30 ? String(format: "%.2f GiB", Double(n) / Double(1 << 30))
+            : n >= 1 << 20 ? String(format: "%.1f MiB", Double(n) / Double(1 << 20)) : String(format: "%.1f KiB", Double(n) / 1024)
+    }
+}

@@ -1,0 +1,96 @@
+import ArgumentParser
+import Foundation
+import MambaLM
+import TensorCore
+
+/// `remamba bench`: the machine's limits, then the model's speed as fractions of them.
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure GEMM peak, memory bandwidth, prefill and decode speed against those limits.")
+
+    @Option(name: .long, help: "Model shape with random weights: \(ModelShape.allCases.map(\.rawValue).joined(separator: "|")).")
+    var shape: String = "130m"
+    @Option(name: .long, help: "Benchmark this model directory instead of a random shape.") var model: String?
+    @Option(name: .long, help: "Prompt lengths for prefill, comma-separated.") var prefill = "512,2048,6144"
+    @Option(name: .long, help: "Tokens to decode.") var decode = 128
+    @Option(name: .long, help: "Threads (BLAS and kernels).") var threads: Int?
+    @Flag(name: .long, help: "Also compare ReMamba with Mamba: 6144 prompt tokens, 1024 generated (the paper's Fig. 6 setting).")
+    var remamba = false
+
+    func run() throws {
+        if let threads { BLAS.threads = threads; Parallel.threads = threads }
+        let lengths = try parseIDs(prefill, argument: "--prefill")
+        print("kernels: \(MachineLimits.kernelBuild); OpenBLAS core: \(BLAS.coreName) "
+              + "(OPENBLAS_CORETYPE=\(ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "unset")); threads: \(Parallel.threads)")
+        let gflops = MachineLimits.gemmGFLOPS()
+        let bandwidth = MachineLimits.readBandwidthGBps()
+        print(String(format: "machine: GEMM %.1f GFLOP/s, read bandwidth %.1f GB/s", gflops, bandwidth))
+        let (mamba, weights) = try loadModel()
+        let c = mamba.configuration
+        let matrixParameters = mamba.parameterCount - c.vocabularySize * c.hiddenSize * (c.tieWordEmbeddings ? 1 : 2)
+        print("model: \(model ?? shape), \(String(format: "%.1f", Double(mamba.parameterCount) / 1e6)) M parameters, Float32")
+        print("| phase | tokens | tokens/s | roofline fraction |")
+        print("|---|---|---|---|")
+        for l in lengths {
+            let ids = (0..<l).map { ($0 * 7919) % c.vocabularySize }
+            var state = mamba.makeState()
+            let t = MachineLimits.seconds { _ = try? mamba.prefill(ids, state: &state) }
+            // FLOPs of prefill: the matrix products (2 per weight per token) and the lm_head of the last token.
+            let flops = 2 * Double(matrixParameters) * Double(l) + 2 * Double(c.vocabularySize * c.hiddenSize)
+            print(String(format: "| prefill | %d | %.0f | %.0f%% of GEMM peak |", l, Double(l) / t, 100 * flops / t / 1e9 / gflops))
+        }
+        var state = mamba.makeState()
+        var logits = try mamba.prefill([1, 2, 3], state: &state)
+        let t = MachineLimits.seconds {
+            for _ in 0..<decode { logits = mamba.step(Sampler.argmax(logits.data), state: &state) }
+        }
+        // Bytes per decoded token: every weight read once (the lm_head included).
+        let bytes = 4 * Double(mamba.parameterCount + (c.tieWordEmbeddings ? c.vocabularySize * c.hiddenSize : 0))
+        print(String(format: "| decode | %d | %.1f | %.0f%% of bandwidth (%.0f MB/token) |", decode, Double(decode) / t,
+                     100 * bytes * Double(decode) / t / 1e9 / bandwidth, bytes / 1e6))
+        print(String(format: "peak RSS: %.0f MiB", Double(MachineLimits.peakResidentBytes) / 1048576))
+        if remamba { try compareReMamba(mamba, weights) }
+    }
+
+    func loadModel() throws -> (MambaModel, WeightMap?) {
+        if let model {
+            do {
+                let directory = try ModelDirectory(URL(fileURLWithPath: model))
+                guard let m = try ModelLoader.load(directory) as? MambaModel else {
+                    throw ValidationError("\(model): bench measures Mamba (v1) models only")
+                }
+                return (m, nil)
+            } catch let error as ValidationError { throw error } catch { throw CommandFailure(error) }
+        }
+        guard let s = ModelShape(rawValue: shape) else {
+            throw ValidationError("--shape must be one of \(ModelShape.allCases.map(\.rawValue).joined(separator: ", ")), got \(shape)")
+        }
+        let c = s.configuration
+        let (m, w) = MambaModel.random(c, extra: ReMambaModel<MambaModel>.expectedWeights(
+            hiddenSize: c.hiddenSize, layers: c.numberOfLayers, deltaOffsetSize: c.innerSize))
+        return (m, w)
+    }
+
+    /// Total time of prompt + generation, ReMamba (paper setting p = 0.18, ρ = 0.009) against Mamba.
+    func compareReMamba(_ mamba: MambaModel, _ weights: WeightMap?) throws {
+        guard let weights else { throw ValidationError("--remamba compares on a random --shape (it needs ReMamba weights)") }
+        let remamba = ReMambaModel(base: mamba, weights: weights, settings: .paperDefault)
+        let ids = (0..<6144).map { ($0 * 7919) % mamba.vocabularySize }
+        func total(_ model: any LanguageModel) throws -> (Double, Double) {
+            var state = model.makeState()
+            var logits = Tensor(zeros: [1])
+            let prompt = MachineLimits.seconds { logits = (try? model.prefill(ids, state: &state)) ?? logits }
+            let generation = MachineLimits.seconds {
+                for _ in 0..<1024 { logits = model.step(Sampler.argmax(logits.data), state: &state) }
+            }
+            return (prompt, generation)
+        }
+        let (mp, mg) = try total(mamba)
+        let (rp, rg) = try total(remamba)
+        print("| model | prompt (6144) s | generation (1024) s | total s |")
+        print("|---|---|---|---|")
+        print(String(format: "| Mamba | %.2f | %.2f | %.2f |", mp, mg, mp + mg))
+        print(String(format: "| ReMamba | %.2f | %.2f | %.2f |", rp, rg, rp + rg))
+        print(String(format: "ReMamba / Mamba total time: %.2f×", (rp + rg) / (mp + mg)))
+    }
+}

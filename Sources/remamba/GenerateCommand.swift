@@ -1,0 +1,73 @@
+import ArgumentParser
+import Foundation
+import MambaLM
+import Tokenization
+
+/// Sampling options of `generate` (and later `serve`), bridged to `GenerateParameters`.
+struct SamplingOptions: ParsableArguments {
+    @Option(name: .long, help: "Maximum number of tokens to generate.") var maxTokens = 128
+    @Option(name: .long, help: "Sampling temperature; 0 = greedy.") var temperature: Float = 0
+    @Option(name: .long, help: "Keep the k most likely tokens (0 = all).") var topK = 0
+    @Option(name: .long, help: "Nucleus sampling: keep tokens up to this cumulative probability.") var topP: Float = 1
+    @Option(name: .long, help: "Penalty > 1 for tokens already seen (1 = off).") var repetitionPenalty: Float = 1
+    @Option(name: .long, help: "Random seed for sampling.") var seed: UInt64 = 0
+    @Option(name: .long, help: "Stop when this text appears (repeatable; not included in the output).") var stop: [String] = []
+    @Flag(name: .long, help: "Do not stop at the end-of-sequence token.") var ignoreEos = false
+
+    var parameters: GenerateParameters {
+        GenerateParameters(maxTokens: maxTokens, temperature: temperature, topK: topK, topP: topP,
+                           repetitionPenalty: repetitionPenalty, seed: seed, stopStrings: stop, stopAtEOS: !ignoreEos)
+    }
+
+    func validate() throws {
+        do { try parameters.validate() } catch { throw ValidationError(error.description) }
+    }
+}
+
+/// `remamba generate`: a prompt in, streamed text out, then the speed on stderr.
+struct Generate: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Continue a prompt, streaming the text as it is generated.")
+
+    @OptionGroup var modelOptions: ModelOptions
+    @Option(name: .long, help: "The prompt text.") var prompt: String?
+    @Option(name: .long, help: "Read the prompt from this UTF-8 file.") var promptFile: String?
+    @Option(name: .long, help: "Refuse prompts longer than this many tokens.") var maxPromptTokens = 1_000_000
+    @OptionGroup var sampling: SamplingOptions
+
+    func validate() throws {
+        if (prompt == nil) == (promptFile == nil) { throw ValidationError("give exactly one of --prompt and --prompt-file") }
+        if maxPromptTokens < 1 { throw ValidationError("--max-prompt-tokens must be ≥ 1") }
+    }
+
+    func run() throws {
+        do {
+            let text = try promptText()
+            let directory = try modelOptions.openDirectory()
+            guard let tokenizerURL = directory.tokenizerURL else {
+                throw ValidationError("\(directory.url.path): no tokenizer.json, so text cannot be encoded (use `remamba logits --ids` for raw ids)")
+            }
+            let tokenizer = try Tokenizer(url: tokenizerURL)
+            let model = try ModelLoader.load(directory)
+            let ids = tokenizer.encode(text)
+            if ids.isEmpty { throw ModelError.emptyPrompt }
+            if ids.count > maxPromptTokens { throw ModelError.promptTooLong(length: ids.count, limit: maxPromptTokens) }
+            let result = try TextGeneration.stream(model: model, tokenizer: tokenizer, prompt: ids, parameters: sampling.parameters) { piece in
+                FileHandle.standardOutput.write(piece.data(using: .utf8)!)
+            }
+            print("")
+            printError(String(format: "[prompt: %d tokens, %.1f tokens/s | generated: %d tokens, %.1f tokens/s | stop: %@]",
+                              result.promptTokenCount, result.promptTokensPerSecond, result.tokens.count,
+                              result.generationTokensPerSecond, result.stopReason.description))
+        } catch let error as ValidationError { throw error } catch {
+            throw CommandFailure(error)
+        }
+    }
+
+    func promptText() throws -> String {
+        if let prompt { return prompt }
+        let path = promptFile!
+        guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("\(path): cannot read the prompt file") }
+        guard let text = String(data: data, encoding: .utf8) else { throw ValidationError("\(path): the prompt file is not valid UTF-8") }
+        return text
+    }
+}

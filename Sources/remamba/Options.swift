@@ -1,0 +1,48 @@
+import ArgumentParser
+import Foundation
+import MambaLM
+import TensorCore
+
+/// --model and what goes with it, shared by every command that loads a model.
+struct ModelOptions: ParsableArguments {
+    @Option(name: .long, help: "Model directory (config.json + *.safetensors [+ tokenizer.json]).")
+    var model: String
+
+    @Flag(name: .long, help: "Ignore unknown keys in config.json instead of refusing the file.")
+    var lenientConfig = false
+
+    @Option(name: .long, help: "Worker threads for BLAS and the kernels (default: all cores).")
+    var threads: Int?
+
+    func validate() throws {
+        if let threads, threads < 1 { throw ValidationError("--threads must be ≥ 1, got \(threads)") }
+    }
+
+    func applyThreads() {
+        if let threads { BLAS.threads = threads; Parallel.threads = threads }
+    }
+
+    func openDirectory() throws -> ModelDirectory {
+        applyThreads()
+        return try ModelDirectory(URL(fileURLWithPath: model), lenientConfiguration: lenientConfig)
+    }
+}
+
+/// Comma-separated token ids, e.g. `1,2,3`.
+func parseIDs(_ text: String, argument: String) throws -> [Int] {
+    let parts = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+    return try parts.map { part in
+        guard let id = Int(part) else { throw ValidationError("\(argument): \"\(part)\" is not an integer token id (expected e.g. 1,2,3)") }
+        return id
+    }
+}
+
+/// Errors go to stderr as one clear line, with a non-zero exit.
+struct CommandFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ error: Error) { description = "error: \(error)" }
+}
+
+func printError(_ text: String) {
+    FileHandle.standardError.write((text + "\n").data(using: .utf8)!)
+}
