@@ -43,10 +43,12 @@ public final class SafetensorsFile: @unchecked Sendable {
         base = raw
         mappedLength = size
         do {
-            let headerLength = Int(UInt64(littleEndian: raw.loadUnaligned(as: UInt64.self)))
-            guard headerLength <= size - 8 else {
-                throw LoadingError.corruptSafetensors(path: path, reason: "header length \(headerLength) runs past the end of the \(size)-byte file (truncated?)")
+            // Compared as UInt64: a corrupt length past Int.max must be refused, not trap in Int(_:).
+            let storedLength = UInt64(littleEndian: raw.loadUnaligned(as: UInt64.self))
+            guard storedLength <= UInt64(size - 8) else {
+                throw LoadingError.corruptSafetensors(path: path, reason: "header length \(storedLength) runs past the end of the \(size)-byte file (truncated?)")
             }
+            let headerLength = Int(storedLength)
             dataStart = 8 + headerLength
             let header = Data(bytes: raw + 8, count: headerLength)
             (entries, metadata) = try Self.parseHeader(header, path: path, dataLength: size - dataStart)
@@ -79,7 +81,12 @@ public final class SafetensorsFile: @unchecked Sendable {
             guard let dtype = DType(rawValue: dtypeName) else { throw .unknownDType(path: path, tensor: name, dtype: dtypeName) }
             guard shape.allSatisfy({ $0 >= 0 }) else { throw .corruptSafetensors(path: path, reason: "tensor \"\(name)\" has a negative dimension") }
             let (begin, end) = (offsets[0], offsets[1])
-            let bytes = shape.reduce(1, *) * dtype.size
+            var bytes = dtype.size
+            for dimension in shape {
+                let (product, overflow) = bytes.multipliedReportingOverflow(by: dimension)
+                guard !overflow else { throw .corruptSafetensors(path: path, reason: "tensor \"\(name)\" has shape \(shape), whose size overflows") }
+                bytes = product
+            }
             guard begin >= 0, begin <= end, end <= dataLength else {
                 throw .corruptSafetensors(path: path, reason: "tensor \"\(name)\" has offsets [\(begin), \(end)) outside the \(dataLength)-byte data section (truncated?)")
             }
