@@ -95,8 +95,13 @@ public struct MambaConfiguration: Codable, Sendable, Equatable {
 
     /// Every value a model can be built with; the message names the key as config.json spells it.
     public func validate() throws(ConfigurationError) {
+        // The upper bound keeps every derived size (expand × hidden_size, vocab × hidden_size, …) far
+        // from Int overflow, so an absurd config.json is refused here instead of trapping later.
+        let limit = 1 << 24
         func positive(_ value: Int, _ key: CodingKeys) throws(ConfigurationError) {
-            if value <= 0 { throw .invalidValue(key: key.rawValue, value: "\(value)", expected: "a positive integer") }
+            if value <= 0 || value > limit {
+                throw .invalidValue(key: key.rawValue, value: "\(value)", expected: "a positive integer of at most \(limit)")
+            }
         }
         try positive(vocabularySize, .vocabularySize)
         try positive(hiddenSize, .hiddenSize)
