@@ -33,6 +33,7 @@ struct Generate: ParsableCommand {
     @Option(name: .long, help: "Read the prompt from this UTF-8 file.") var promptFile: String?
     @Option(name: .long, help: "Refuse prompts longer than this many tokens.") var maxPromptTokens = 1_000_000
     @OptionGroup var sampling: SamplingOptions
+    @OptionGroup var remamba: ReMambaOptions
 
     func validate() throws {
         if (prompt == nil) == (promptFile == nil) { throw ValidationError("give exactly one of --prompt and --prompt-file") }
@@ -47,7 +48,7 @@ struct Generate: ParsableCommand {
                 throw ValidationError("\(directory.url.path): no tokenizer.json, so text cannot be encoded (use `remamba logits --ids` for raw ids)")
             }
             let tokenizer = try Tokenizer(url: tokenizerURL)
-            let model = try ModelLoader.load(directory)
+            let model = try remamba.loadModel(directory)
             let ids = tokenizer.encode(text)
             if ids.isEmpty { throw ModelError.emptyPrompt }
             if ids.count > maxPromptTokens { throw ModelError.promptTooLong(length: ids.count, limit: maxPromptTokens) }

@@ -3,41 +3,75 @@ import Foundation
 import MambaLM
 import TensorCore
 
-/// `remamba logits`: the logits of every position of the given ids, as one Float32 tensor `logits`
-/// of shape [L, V] in a safetensors file. Other tools check this engine through it: keep it stable.
+/// `remamba logits`: logits as one Float32 tensor `logits` in a safetensors file. Plain: one row per
+/// id [L, V]. With --remamba: the first --prompt-length ids are the prompt, compressed; the file holds
+/// one row per stage-2 position, then one row per remaining id fed one at a time as in generation.
+/// Other tools check this engine through this interface: keep it stable.
 struct Logits: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Write the logits [L, V] of every position of --ids to a safetensors file.")
+    static let configuration = CommandConfiguration(abstract: "Write the logits of --ids to a safetensors file (tensor `logits`, [rows, V]).")
 
     @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var remamba: ReMambaOptions
 
-    @Option(name: .long, help: "Comma-separated token ids, e.g. 1,2,3.")
-    var ids: String
+    @Option(name: .long, help: "Comma-separated token ids, e.g. 1,2,3.") var ids: String
+    @Option(name: .long, help: "With --remamba: how many of the ids form the prompt (default: all).") var promptLength: Int?
+    @Option(name: .long, help: "Output safetensors file (written atomically).") var out: String
+    @Option(name: .long, help: "With --remamba: write stage 1's decisions as JSON (selected, importance, alpha, stage2_length).")
+    var trace: String?
 
-    @Option(name: .long, help: "Output safetensors file (written atomically).")
-    var out: String
+    func validate() throws {
+        if promptLength != nil && !remamba.remamba { throw ValidationError("--prompt-length needs --remamba") }
+        if trace != nil && !remamba.remamba { throw ValidationError("--trace needs --remamba") }
+        if let promptLength, promptLength < 1 { throw ValidationError("--prompt-length must be ≥ 1, got \(promptLength)") }
+    }
 
     func run() throws {
         let tokens = try parseIDs(ids, argument: "--ids")
-        if tokens.isEmpty { throw CommandFailure(ModelError.emptyPrompt) }
+        if let promptLength, promptLength > tokens.count {
+            throw ValidationError("--prompt-length \(promptLength) is more than the \(tokens.count) ids given")
+        }
         do {
-            let model = try ModelLoader.load(modelOptions.openDirectory())
-            let logits = try LogitsComputation.logits(model: model, ids: tokens)
+            let model = try remamba.loadModel(modelOptions.openDirectory())
+            var outputs: [(URL, Data)] = []
+            let logits: Tensor
+            if let model = model as? any ReMambaTraceable {
+                let n = promptLength ?? tokens.count
+                let (rows, traceJSON) = try model.logitsWithTrace(prompt: Array(tokens[0..<n]), fed: Array(tokens[n...]))
+                logits = rows
+                if let trace { outputs.append((URL(fileURLWithPath: trace), traceJSON)) }
+            } else {
+                guard let plain = model as? any Backbone else { throw ValidationError("logits: unsupported model") }
+                if tokens.isEmpty { throw ModelError.emptyPrompt }
+                try plain.checkTokens(tokens)
+                var state = plain.makeState()
+                logits = plain.logits(plain.hiddenStatesChunked(plain.embed(tokens), state: &state, keep: .all))
+            }
+            // Everything is computed before anything is written: an error leaves no partial output.
             try SafetensorsWriter.write([("logits", .float32(logits))], to: URL(fileURLWithPath: out))
+            for (url, data) in outputs { try AtomicFile.write(data, to: url) }
         } catch let error as ValidationError { throw error } catch {
             throw CommandFailure(error)
         }
     }
 }
 
-enum LogitsComputation {
-    /// Every position's logits of a plain model, from a fresh state.
-    static func logits(model: any LanguageModel, ids: [Int]) throws -> Tensor {
-        guard let mamba = model as? MambaModel else {
-            var state = model.makeState()
-            var rows: [Tensor] = []
-            for id in ids { rows.append(model.step(id, state: &state).reshaped([1, model.vocabularySize])) }
-            return Tensor.concatenateRows(rows)
-        }
-        return try mamba.forward(ids)
+/// ReMamba's side of `logits --remamba`, whatever its backbone.
+protocol ReMambaTraceable {
+    func logitsWithTrace(prompt: [Int], fed: [Int]) throws -> (Tensor, Data)
+}
+
+extension ReMambaModel: ReMambaTraceable {
+    func logitsWithTrace(prompt: [Int], fed: [Int]) throws -> (Tensor, Data) {
+        try base.checkTokens(fed)
+        let stage2 = try stage2(for: prompt)
+        var state = makeState()
+        var rows = [base.logits(runStage2(stage2, state: &state, keep: .all))]
+        for id in fed { rows.append(step(id, state: &state).reshaped([1, vocabularySize])) }
+        let c = stage2.compressed
+        let trace: [String: Any] = [
+            "selected": c.selected, "importance": c.importance.map(Double.init), "alpha": c.alpha.map(Double.init),
+            "stage2_length": c.plan.stage2Length,
+        ]
+        return (Tensor.concatenateRows(rows), try JSONSerialization.data(withJSONObject: trace, options: [.sortedKeys]))
     }
 }

@@ -40,7 +40,7 @@ func parseIDs(_ text: String, argument: String) throws -> [Int] {
 /// Errors go to stderr as one clear line, with a non-zero exit.
 struct CommandFailure: Error, CustomStringConvertible {
     let description: String
-    init(_ error: Error) { description = "error: \(error)" }
+    init(_ error: Error) { description = "\(error)" }
 }
 
 func printError(_ text: String) {
