@@ -2,10 +2,12 @@ import Foundation
 
 /// What config.json says: the architecture and its configuration, plus ReMamba's hyperparameters
 /// when the file carries them. This is the one place that knows every spelling of config.json
-/// (Hugging Face `MambaConfig`, the original state-spaces layout, the official ReMamba fork).
+/// (Hugging Face `MambaConfig` and `Mamba2Config`, the original state-spaces layout of both, the official
+/// ReMamba fork).
 public struct ModelConfiguration: Sendable, Equatable {
     public enum Architecture: Sendable, Equatable {
         case mamba(MambaConfiguration)
+        case mamba2(Mamba2Configuration)
     }
 
     public var architecture: Architecture
@@ -19,13 +21,22 @@ public struct ModelConfiguration: Sendable, Equatable {
         public var ratio: Double?
     }
 
-    public var mamba: MambaConfiguration {
-        switch architecture { case .mamba(let c): return c }
+    /// The Mamba (v1) configuration, or nil for another architecture.
+    public var mamba: MambaConfiguration? {
+        if case .mamba(let c) = architecture { return c }
+        return nil
+    }
+
+    /// The Mamba-2 configuration, or nil for another architecture.
+    public var mamba2: Mamba2Configuration? {
+        if case .mamba2(let c) = architecture { return c }
+        return nil
     }
 
     public static func load(_ url: URL, lenient: Bool = false) throws(LoadingError) -> ModelConfiguration {
         let path = url.path
-        guard let data = FileManager.default.contents(atPath: path) else { throw .fileNotFound(path: path) }
+        guard let raw = FileManager.default.contents(atPath: path) else { throw .fileNotFound(path: path) }
+        let data = spellingNonFiniteNumbers(raw)
         let object: [String: Any]
         do {
             guard let parsed = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
@@ -39,22 +50,50 @@ public struct ModelConfiguration: Sendable, Equatable {
     }
 
     static func parse(_ object: [String: Any], path: String, lenient: Bool) throws(LoadingError) -> ModelConfiguration {
-        if let ssm = object["ssm_cfg"] as? [String: Any], (ssm["layer"] as? String) == "Mamba2" {
-            throw .unsupported(path: path, what: "Mamba2 (ssm_cfg.layer = \"Mamba2\"): not built yet")
-        }
         let modelType = object["model_type"] as? String
-        if let modelType, !["mamba", "remamba"].contains(modelType) {
-            throw .unsupported(path: path, what: "model_type \"\(modelType)\" (this engine reads \"mamba\" and \"remamba\")")
+        if let modelType, !["mamba", "remamba", "mamba2"].contains(modelType) {
+            throw .unsupported(path: path, what: "model_type \"\(modelType)\" (this engine reads \"mamba\", \"mamba2\" and \"remamba\")")
         }
+        let isOriginalLayout = object["hidden_size"] == nil && object["d_model"] != nil
+        let ssmLayer = (object["ssm_cfg"] as? [String: Any])?["layer"] as? String
+        let isMamba2 = modelType == "mamba2" || (isOriginalLayout && ssmLayer == "Mamba2")
         if !lenient {
-            let unknown = object.keys.filter { !KnownKeys.all.contains($0) }.sorted()
+            let known = isMamba2 ? KnownKeys.mamba2 : KnownKeys.all
+            let unknown = object.keys.filter { !known.contains($0) }.sorted()
             if !unknown.isEmpty { throw .unknownKeys(path: path, keys: unknown) }
         }
-        let hfObject = object["hidden_size"] == nil && object["d_model"] != nil ? try fromOriginalLayout(object, path: path) : object
-        let config: MambaConfiguration
+        if let act = object["hidden_act"] as? String, act != "silu" {
+            throw .unsupported(path: path, what: "hidden_act \"\(act)\" (Mamba uses silu)")
+        }
+        if (object["rms_norm"] as? Bool) == false {
+            throw .unsupported(path: path, what: "rms_norm = false (LayerNorm blocks)")
+        }
+        let compressionDefaults = try compression(object, path: path)
+        if isMamba2 {
+            var hfObject = isOriginalLayout ? try mamba2FromOriginalLayout(object, path: path) : object
+            if !isOriginalLayout {
+                // transformers' Mamba2 reads `norm_before_gate` nowhere: MambaRMSNormGated always gates
+                // first (and 4.x configs default the key to true). Follow what the checkpoint computes.
+                hfObject["norm_before_gate"] = nil
+            }
+            let config = try decode(Mamba2Configuration.self, from: hfObject, path: path)
+            do { try config.validate() } catch { throw error.at(path) }
+            return ModelConfiguration(architecture: .mamba2(config), compressionDefaults: compressionDefaults, modelType: modelType)
+        }
+        let hfObject = isOriginalLayout ? try fromOriginalLayout(object, path: path) : object
+        let config = try decode(MambaConfiguration.self, from: hfObject, path: path)
+        do { try config.validate() } catch { throw error.at(path) }
+        if let inner = object["intermediate_size"] as? Int, inner != config.innerSize {
+            throw .invalidValue(path: path, key: "intermediate_size", value: "\(inner)",
+                                expected: "expand × hidden_size = \(config.innerSize)")
+        }
+        return ModelConfiguration(architecture: .mamba(config), compressionDefaults: compressionDefaults, modelType: modelType)
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, from object: [String: Any], path: String) throws(LoadingError) -> T {
         do {
-            let json = try JSONSerialization.data(withJSONObject: hfObject)
-            config = try JSONDecoder().decode(MambaConfiguration.self, from: json)
+            let json = try JSONSerialization.data(withJSONObject: object)
+            return try JSONDecoder().decode(T.self, from: json)
         } catch let DecodingError.keyNotFound(key, _) {
             throw .missingKey(path: path, key: key.stringValue)
         } catch let DecodingError.typeMismatch(_, context), let DecodingError.dataCorrupted(context) {
@@ -63,22 +102,6 @@ public struct ModelConfiguration: Sendable, Equatable {
         } catch {
             throw .malformedJSON(path: path, reason: "\(error)")
         }
-        do { try config.validate() } catch {
-            switch error { case let .invalidValue(key, value, expected):
-                throw .invalidValue(path: path, key: key, value: value, expected: expected) }
-        }
-        if let act = object["hidden_act"] as? String, act != "silu" {
-            throw .unsupported(path: path, what: "hidden_act \"\(act)\" (Mamba uses silu)")
-        }
-        if let inner = object["intermediate_size"] as? Int, inner != config.innerSize {
-            throw .invalidValue(path: path, key: "intermediate_size", value: "\(inner)",
-                                expected: "expand × hidden_size = \(config.innerSize)")
-        }
-        if (object["rms_norm"] as? Bool) == false {
-            throw .unsupported(path: path, what: "rms_norm = false (LayerNorm blocks)")
-        }
-        return ModelConfiguration(architecture: .mamba(config), compressionDefaults: try compression(object, path: path),
-                                  modelType: modelType)
     }
 
     /// The original state-spaces config (`d_model`, `n_layer`, `ssm_cfg`, …) in Hugging Face's spelling.
@@ -108,6 +131,85 @@ public struct ModelConfiguration: Sendable, Equatable {
         return hf
     }
 
+    /// The original state-spaces Mamba2 config (`ssm_cfg.layer = "Mamba2"`) in Hugging Face's spelling.
+    /// mamba_ssm's `Mamba2` defaults: d_state 128, d_conv 4, expand 2, headdim 64, ngroups 1, chunk_size 256,
+    /// norm_before_gate false, dt_limit (0, ∞); its gated norm uses ε = 1e-5 whatever `norm_epsilon` says.
+    static func mamba2FromOriginalLayout(_ o: [String: Any], path: String) throws(LoadingError) -> [String: Any] {
+        guard let vocab = o["vocab_size"] as? Int else { throw .missingKey(path: path, key: "vocab_size") }
+        guard let d = o["d_model"] as? Int else { throw .missingKey(path: path, key: "d_model") }
+        let multiple = (o["pad_vocab_size_multiple"] as? Int) ?? 8
+        let ssm = (o["ssm_cfg"] as? [String: Any]) ?? [:]
+        if let unknown = ssm.keys.sorted().first(where: { !KnownKeys.ssmConfigurationMamba2.contains($0) }) {
+            throw .unknownKeys(path: path, keys: ["ssm_cfg.\(unknown)"])
+        }
+        if let di = o["d_intermediate"] as? Int, di != 0 { throw .unsupported(path: path, what: "d_intermediate = \(di) (MLP blocks)") }
+        if let a = o["attn_layer_idx"] as? [Int], !a.isEmpty { throw .unsupported(path: path, what: "attention layers (attn_layer_idx)") }
+        if (ssm["rmsnorm"] as? Bool) == false { throw .unsupported(path: path, what: "ssm_cfg.rmsnorm = false (no gated norm)") }
+        if let act = ssm["activation"] as? String, !["silu", "swish"].contains(act) {
+            throw .unsupported(path: path, what: "ssm_cfg.activation \"\(act)\" (Mamba2 uses silu)")
+        }
+        if (ssm["D_has_hdim"] as? Bool) == true { throw .unsupported(path: path, what: "ssm_cfg.D_has_hdim = true") }
+        let expand = (ssm["expand"] as? Int) ?? 2
+        let headDim = (ssm["headdim"] as? Int) ?? 64
+        if let dssm = ssm["d_ssm"] as? Int, dssm != expand * d {
+            throw .unsupported(path: path, what: "ssm_cfg.d_ssm = \(dssm) ≠ expand × d_model (a gated MLP beside the SSM)")
+        }
+        let epsilon = (o["norm_epsilon"] as? Double) ?? 1e-5
+        if epsilon != 1e-5 {
+            throw .unsupported(path: path, what: "norm_epsilon = \(epsilon) with Mamba2 (its gated norm hard-codes 1e-5)")
+        }
+        var hf: [String: Any] = [
+            "hidden_size": d,
+            "vocab_size": (vocab + multiple - 1) / multiple * multiple,
+            "state_size": ssm["d_state"] ?? 128,
+            "conv_kernel": ssm["d_conv"] ?? 4,
+            "expand": expand,
+            "head_dim": headDim,
+            "num_heads": expand * d / max(headDim, 1),
+            "n_groups": ssm["ngroups"] ?? 1,
+            "chunk_size": ssm["chunk_size"] ?? 256,
+            "use_bias": ssm["bias"] ?? false,
+            "use_conv_bias": ssm["conv_bias"] ?? true,
+            "norm_before_gate": ssm["norm_before_gate"] ?? false,
+            "residual_in_fp32": o["residual_in_fp32"] ?? true,
+            "tie_word_embeddings": o["tie_embeddings"] ?? true,
+            "layer_norm_epsilon": epsilon,
+            // GPT-NeoX tokenizer of the released checkpoints: <|endoftext|> = 0 (as for Mamba-1).
+            "bos_token_id": 0, "eos_token_id": 0, "pad_token_id": 0,
+        ]
+        if let limit = ssm["dt_limit"] { hf["time_step_limit"] = limit }
+        if let layers = o["n_layer"] { hf["num_hidden_layers"] = layers }
+        return hf
+    }
+
+    /// transformers 4.x writes a non-finite float (`time_step_limit = (0.0, inf)` of Mamba2) as the bare
+    /// token `Infinity`, which is not JSON; transformers 5 writes `{"__float__": "Infinity"}`. The bare
+    /// tokens outside strings are rewritten to the second spelling, which `ConfigurationFloat` reads.
+    static func spellingNonFiniteNumbers(_ data: Data) -> Data {
+        let bytes = [UInt8](data)
+        guard bytes.contains(UInt8(ascii: "I")) || bytes.contains(UInt8(ascii: "N")) else { return data }
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count + 64)
+        var inString = false, escaped = false, i = 0
+        while i < bytes.count {
+            let b = bytes[i]
+            if inString {
+                if escaped { escaped = false } else if b == UInt8(ascii: "\\") { escaped = true } else if b == UInt8(ascii: "\"") { inString = false }
+                out.append(b); i += 1; continue
+            }
+            if b == UInt8(ascii: "\"") { inString = true; out.append(b); i += 1; continue }
+            var matched = false
+            for token in ["-Infinity", "Infinity", "NaN"] where bytes[i...].starts(with: Array(token.utf8)) {
+                out.append(contentsOf: Array("{\"__float__\": \"\(token)\"}".utf8))
+                i += token.utf8.count
+                matched = true
+                break
+            }
+            if !matched { out.append(b); i += 1 }
+        }
+        return Data(out)
+    }
+
     static func compression(_ o: [String: Any], path: String) throws(LoadingError) -> CompressionDefaults? {
         func number(_ key: String) throws(LoadingError) -> Double? {
             guard let value = o[key] else { return nil }
@@ -133,8 +235,29 @@ enum KnownKeys {
         // the official ReMamba fork
         "ratio", "compressp_ratio", "stratio", "select", "train_select_rate_max", "train_select_rate_min",
     ])
+    /// Hugging Face `Mamba2Config` keys (and its original-layout spelling) that are not `CodingKeys`.
+    static let mamba2: Set<String> = Set(Mamba2Configuration.CodingKeys.allCases.map(\.rawValue)).union([
+        "architectures", "model_type", "torch_dtype", "dtype", "transformers_version", "_name_or_path",
+        "initializer_range", "hidden_act", "rescale_prenorm_residual", "rms_norm", "time_step_rank",
+        "time_step_min", "time_step_max", "time_step_floor", "use_cache", "output_hidden_states", "return_dict",
+        "d_model", "n_layer", "ssm_cfg", "fused_add_norm", "pad_vocab_size_multiple", "tie_embeddings", "norm_epsilon",
+        "d_intermediate", "attn_layer_idx", "attn_cfg", "initializer_cfg",
+        "ratio", "compressp_ratio", "stratio", "select", "train_select_rate_max", "train_select_rate_min",
+    ])
+    static let ssmConfigurationMamba2: Set<String> = [
+        "layer", "d_state", "d_conv", "expand", "headdim", "ngroups", "chunk_size", "bias", "conv_bias",
+        "norm_before_gate", "rmsnorm", "dt_limit", "d_ssm", "D_has_hdim", "A_init_range", "dt_min", "dt_max",
+        "dt_init_floor", "conv_init", "use_mem_eff_path", "learnable_init_states", "activation",
+    ]
     static let ssmConfiguration: Set<String> = [
         "d_state", "d_conv", "expand", "dt_rank", "bias", "conv_bias", "dt_min", "dt_max", "dt_init",
         "dt_scale", "dt_init_floor", "use_fast_path", "layer",
     ]
+}
+
+extension ConfigurationError {
+    /// The same error, now that the file is known.
+    func at(_ path: String) -> LoadingError {
+        switch self { case let .invalidValue(key, value, expected): .invalidValue(path: path, key: key, value: value, expected: expected) }
+    }
 }

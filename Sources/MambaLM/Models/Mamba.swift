@@ -47,27 +47,18 @@ public struct MambaModel: Backbone {
     }
 
     public init(directory: ModelDirectory) throws(LoadingError) {
-        let c = directory.configuration.mamba
+        guard let c = directory.configuration.mamba else {
+            throw .unsupported(path: directory.url.appendingPathComponent("config.json").path,
+                               what: "this is not a Mamba (v1) configuration; load it with ModelLoader or Mamba2Model")
+        }
         let weights = try WeightMap.load(from: directory, expected: Self.expectedWeights(c), sanitize: Self.sanitize(c))
         self.init(weights: weights, configuration: c)
     }
 
     public func makeState() -> ModelState { ModelState(layers: layers.map { $0.makeState() }) }
 
-    public func checkTokens(_ ids: [Int]) throws(ModelError) {
-        for (position, id) in ids.enumerated() where id < 0 || id >= vocabularySize {
-            throw .tokenOutOfRange(id: id, position: position, vocabularySize: vocabularySize)
-        }
-    }
-
     /// Rows of the embedding matrix: [L] → [L, D].
-    public func embed(_ ids: [Int]) -> Tensor {
-        let d = configuration.hiddenSize
-        var out = [Float]()
-        out.reserveCapacity(ids.count * d)
-        for id in ids { out.append(contentsOf: embeddings.row(id)) }
-        return Tensor(shape: [ids.count, d], data: out)
-    }
+    public func embed(_ ids: [Int]) -> Tensor { embeddingRows(embeddings, ids) }
 
     /// Runs every layer over `inputs` [L, D] from `state` and applies norm_f: the last layer's
     /// normed hidden states [L, D]. `adaptation` (ReMamba stage 2) is applied in every layer.
@@ -84,36 +75,6 @@ public struct MambaModel: Backbone {
 
     /// hidden [L, D] → logits [L, V].
     public func logits(_ hidden: Tensor) -> Tensor { Linear.forward(hidden, weight: lmHead) }
-
-    /// Logits [L, V] of every position of `ids`, from a fresh state (what `MambaForCausalLM(ids).logits` gives).
-    public func forward(_ ids: [Int]) throws(ModelError) -> Tensor {
-        try checkTokens(ids)
-        var state = makeState()
-        return forward(ids, state: &state)
-    }
-
-    /// Logits [L, V] of every position, continuing from `state`, computed chunk by chunk.
-    public func forward(_ ids: [Int], state: inout ModelState) -> Tensor {
-        var parts: [Tensor] = []
-        var begin = 0
-        while begin < ids.count {
-            let end = min(begin + prefillChunk, ids.count)
-            parts.append(logits(hiddenStates(embed(Array(ids[begin..<end])), state: &state)))
-            begin = end
-        }
-        return Tensor.concatenateRows(parts)
-    }
-
-    public func prefill(_ ids: [Int], state: inout ModelState) throws -> Tensor {
-        if ids.isEmpty { throw ModelError.emptyPrompt }
-        try checkTokens(ids)
-        let last = hiddenStatesChunked(embed(ids), state: &state, keep: .last)
-        return logits(last).reshaped([vocabularySize])
-    }
-
-    public func step(_ id: Int, state: inout ModelState) -> Tensor {
-        logits(hiddenStates(embed([id]), state: &state)).reshaped([vocabularySize])
-    }
 
     /// Number of parameters (tied embeddings counted once).
     public var parameterCount: Int {

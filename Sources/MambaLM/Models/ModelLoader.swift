@@ -6,21 +6,30 @@ public enum ModelLoader {
     public static func load(_ directory: ModelDirectory, compression: CompressionSettings? = nil) throws -> any LanguageModel {
         switch directory.configuration.architecture {
         case .mamba(let c):
-            let plain = MambaModel.expectedWeights(c)
-            let extra = ReMambaModel<MambaModel>.expectedWeights(hiddenSize: c.hiddenSize, layers: c.numberOfLayers,
-                                                                 deltaOffsetSize: c.innerSize)
-            let hasReMamba = directory.tensorFiles["backbone.Q_proj.0.weight"] != nil
-            guard let compression else {
-                // A ReMamba checkpoint run as plain Mamba: its extra tensors are left unread.
-                let sanitize = MambaModel.sanitize(c)
-                let weights = try WeightMap.load(from: directory, expected: plain) { name in
-                    hasReMamba && extra[name] != nil ? nil : sanitize(name)
-                }
-                return MambaModel(weights: weights, configuration: c)
-            }
-            guard hasReMamba else { throw CompressionError.notAReMambaCheckpoint(directory: directory.url.path) }
-            let weights = try WeightMap.load(from: directory, expected: plain.merging(extra) { a, _ in a }, sanitize: MambaModel.sanitize(c))
-            return ReMambaModel(base: MambaModel(weights: weights, configuration: c), weights: weights, settings: compression)
+            return try build(directory, compression: compression, expected: MambaModel.expectedWeights(c),
+                             sanitize: MambaModel.sanitize(c), hiddenSize: c.hiddenSize, layers: c.numberOfLayers,
+                             deltaOffsetSize: c.innerSize) { MambaModel(weights: $0, configuration: c) }
+        case .mamba2(let c):
+            return try build(directory, compression: compression, expected: Mamba2Model.expectedWeights(c),
+                             sanitize: Mamba2Model.sanitize(c), hiddenSize: c.hiddenSize, layers: c.numberOfLayers,
+                             deltaOffsetSize: c.numberOfHeads) { Mamba2Model(weights: $0, configuration: c) }
         }
+    }
+
+    static func build<Base: Backbone>(_ directory: ModelDirectory, compression: CompressionSettings?, expected plain: [String: [Int]],
+                                      sanitize: @escaping (String) -> String?, hiddenSize: Int, layers: Int, deltaOffsetSize: Int,
+                                      make: (WeightMap) -> Base) throws -> any LanguageModel {
+        let extra = ReMambaModel<Base>.expectedWeights(hiddenSize: hiddenSize, layers: layers, deltaOffsetSize: deltaOffsetSize)
+        let hasReMamba = directory.tensorFiles["backbone.Q_proj.0.weight"] != nil
+        guard let compression else {
+            // A ReMamba checkpoint run as the plain model: its extra tensors are left unread.
+            let weights = try WeightMap.load(from: directory, expected: plain) { name in
+                hasReMamba && extra[name] != nil ? nil : sanitize(name)
+            }
+            return make(weights)
+        }
+        guard hasReMamba else { throw CompressionError.notAReMambaCheckpoint(directory: directory.url.path) }
+        let weights = try WeightMap.load(from: directory, expected: plain.merging(extra) { a, _ in a }, sanitize: sanitize)
+        return ReMambaModel(base: make(weights), weights: weights, settings: compression)
     }
 }

@@ -17,6 +17,15 @@ public struct ModelSummary {
                 "vocabulary: \(m.vocabularySize), tied embeddings: \(m.tieWordEmbeddings), bias: \(m.useBias), conv bias: \(m.useConvolutionBias)",
                 "recurrent state: \(Self.bytes(4 * m.numberOfLayers * m.innerSize * (m.stateSize + m.convolutionKernel))) (constant in sequence length)",
             ]
+        case .mamba2(let m):
+            lines += [
+                "architecture: Mamba-2 (SSD)\(c.compressionDefaults != nil ? ", ReMamba2 checkpoint" : "")",
+                "layers: \(m.numberOfLayers), d_model: \(m.hiddenSize), d_inner: \(m.innerSize), heads: \(m.numberOfHeads) × head_dim \(m.headDimension), "
+                    + "groups: \(m.numberOfGroups), d_state: \(m.stateSize), conv_kernel: \(m.convolutionKernel), chunk_size: \(m.chunkSize)",
+                "vocabulary: \(m.vocabularySize), tied embeddings: \(m.tieWordEmbeddings), bias: \(m.useBias), conv bias: \(m.useConvolutionBias), "
+                    + "time_step_limit: [\(m.timeStepLimit.lowerBound), \(m.timeStepLimit.upperBound)]",
+                "recurrent state: \(Self.bytes(4 * m.numberOfLayers * (m.innerSize * m.stateSize + m.convolutionDimension * m.convolutionKernel))) (constant in sequence length)",
+            ]
         }
         if let d = c.compressionDefaults {
             lines.append("ReMamba defaults: s = \(d.start.map { "\($0)" } ?? "-"), p = \(d.length.map { "\($0)" } ?? "-"), ρ = \(d.ratio.map { "\($0)" } ?? "-")")
