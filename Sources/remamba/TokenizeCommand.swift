@@ -84,16 +84,11 @@ struct Tokenize: ParsableCommand {
 
     /// The file as text, refusing bytes that are not UTF-8 (rather than guessing or replacing).
     static func readUTF8(_ path: String) throws -> String {
-        let data: Data
         do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            throw CommandFailure(ValidationError("cannot read \(path): \(error.localizedDescription)"))
+            return try TextFile.read(URL(fileURLWithPath: path))
+        } catch let error as TokenizerError {
+            throw CommandFailure(error)
         }
-        guard let text = String(validating: data, as: UTF8.self) else {
-            throw CommandFailure(TokenizerError.invalidUTF8(source: path))
-        }
-        return text
     }
 
     static func json(_ ids: [Int]) -> String {
