@@ -98,7 +98,7 @@ public struct Mamba2Configuration: Codable, Sendable, Equatable {
         if let pair = try c.decodeIfPresent([ConfigurationFloat].self, forKey: .timeStepLimit) {
             guard pair.count == 2, pair[0].value <= pair[1].value else {
                 throw DecodingError.dataCorruptedError(forKey: .timeStepLimit, in: c,
-                                                       debugDescription: "expected [lower, upper] with lower ≤ upper")
+                                                       debugDescription: "[lower, upper] with lower ≤ upper")
             }
             limit = pair[0].value...pair[1].value
         }
@@ -208,7 +208,7 @@ struct ConfigurationFloat: Codable {
         case "NaN": value = .nan
         default:
             throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath,
-                                                    debugDescription: "expected a number or {\"__float__\": \"Infinity\"}"))
+                                                    debugDescription: "a number or {\"__float__\": \"Infinity\"}"))
         }
     }
 
