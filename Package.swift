@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "TensorCore", targets: ["TensorCore"]),
         .library(name: "Tokenization", targets: ["Tokenization"]),
         .library(name: "MambaLM", targets: ["MambaLM"]),
+        .library(name: "MambaTraining", targets: ["MambaTraining"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -29,13 +30,16 @@ let package = Package(
         .target(name: "TensorCore", dependencies: ["COpenBLAS"], swiftSettings: kernelSettings),
         .target(name: "Tokenization", swiftSettings: kernelSettings),
         .target(name: "MambaLM", dependencies: ["TensorCore", "Tokenization"], swiftSettings: kernelSettings),
+        .target(name: "MambaTraining", dependencies: ["MambaLM", "TensorCore"], swiftSettings: kernelSettings),
         .executableTarget(name: "remamba", dependencies: [
-            "MambaLM", "Tokenization", "TensorCore",
+            "MambaLM", "MambaTraining", "Tokenization", "TensorCore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: kernelSettings),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"], swiftSettings: kernelSettings),
         .testTarget(name: "TokenizationTests", dependencies: ["Tokenization"], swiftSettings: kernelSettings),
         .testTarget(name: "MambaLMTests", dependencies: ["MambaLM"], swiftSettings: kernelSettings),
+        .testTarget(name: "MambaTrainingTests", dependencies: ["MambaTraining", "MambaLM", "TensorCore"],
+                    swiftSettings: kernelSettings),
     ],
     // Strict concurrency checking would flag every kernel closure that captures raw pointers; the
     // kernels split disjoint ranges by construction, so the package builds in the Swift 5 language mode.
