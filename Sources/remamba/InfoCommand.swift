@@ -13,6 +13,7 @@ struct Info: ParsableCommand {
             let directory = try modelOptions.openDirectory()
             let summary = ModelSummary(directory)
             print(summary.text)
+            if let adapter = try modelOptions.openAdapter() { print(adapter.summary) }
         } catch {
             throw CommandFailure(error)
         }

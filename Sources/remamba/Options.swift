@@ -14,6 +14,9 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .long, help: "Worker threads for BLAS and the kernels (default: all cores).")
     var threads: Int?
 
+    @Option(name: .long, help: ArgumentHelp("PEFT LoRA adapter directory (adapter_config.json + adapter_model.safetensors), merged into --model as PEFT's merge_and_unload does.", valueName: "dir"))
+    var adapter: String?
+
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be ≥ 1, got \(threads)") }
     }
@@ -25,6 +28,12 @@ struct ModelOptions: ParsableArguments {
     func openDirectory() throws -> ModelDirectory {
         applyThreads()
         return try ModelDirectory(URL(fileURLWithPath: model), lenientConfiguration: lenientConfig)
+    }
+
+    /// The --adapter directory, opened and its adapter_config.json checked; nil without --adapter.
+    func openAdapter() throws -> PEFTAdapter? {
+        guard let adapter else { return nil }
+        return try PEFTAdapter(URL(fileURLWithPath: adapter))
     }
 }
 

@@ -43,10 +43,10 @@ struct ReMambaOptions: ParsableArguments {
             placement: appendCompressed ? .append : .replace)
     }
 
-    /// The model of `directory`, plain or ReMamba as asked.
-    func loadModel(_ directory: ModelDirectory) throws -> any LanguageModel {
+    /// The model of `directory` (with `adapter` merged in), plain or ReMamba as asked.
+    func loadModel(_ directory: ModelDirectory, adapter: PEFTAdapter? = nil) throws -> any LanguageModel {
         let s = settings(defaults: directory.configuration.compressionDefaults)
         try s?.validate()
-        return try ModelLoader.load(directory, compression: s)
+        return try ModelLoader.load(directory, compression: s, adapter: adapter)
     }
 }

@@ -77,4 +77,18 @@ public struct PEFTAdapter: Sendable {
     /// Whether the adapter carries base tensor `name` (a checkpoint name) whole, e.g. ReMamba's
     /// `backbone.Q_proj.0.weight` from modules_to_save.
     public func providesWhole(_ name: String) -> Bool { file.entries[Self.namePrefix + name] != nil }
+
+    /// One line for `remamba info`.
+    public var summary: String {
+        let c = configuration
+        let targets: String
+        switch c.targetModules {
+        case .names(let names)?: targets = names.sorted().joined(separator: ", ")
+        case .pattern(let pattern)?: targets = "/\(pattern)/"
+        case nil: targets = "none"
+        }
+        let saved = c.modulesToSave.isEmpty ? "none" : c.modulesToSave.joined(separator: ", ")
+        return "adapter: \(url.path): LoRA r=\(c.rank), lora_alpha=\(c.alpha)\(c.useRSLoRA ? " (rsLoRA)" : ""), scale \(c.scale); "
+            + "targets \(targets); modules_to_save \(saved); \(file.entries.count) tensors"
+    }
 }
