@@ -44,23 +44,30 @@ public enum StateSpaceDuality {
         // 2. Per head, chunk after chunk: output of the chunk, then the state passed to the next.
         let headsPerGroup = h / g
         scores.withUnsafeBufferPointer { sp in
+        x.data.withUnsafeBufferPointer { xp in
+        delta.data.withUnsafeBufferPointer { dp in
+        B.data.withUnsafeBufferPointer { bp in
+        C.data.withUnsafeBufferPointer { cp in
         state.data.withUnsafeMutableBufferPointer { hp in
         y.data.withUnsafeMutableBufferPointer { yp in
-            let io = (scores: UnsafePointers(sp.baseAddress!), state: UnsafeMutablePointers(hp.baseAddress!),
-                      y: UnsafeMutablePointers(yp.baseAddress!))
+            let input = (scores: UnsafePointers(sp.baseAddress!), x: UnsafePointers(xp.baseAddress!),
+                         delta: UnsafePointers(dp.baseAddress!), B: UnsafePointers(bp.baseAddress!),
+                         C: UnsafePointers(cp.baseAddress!))
+            let output = (state: UnsafeMutablePointers(hp.baseAddress!), y: UnsafeMutablePointers(yp.baseAddress!))
             Parallel.forEachRange(h) { range in
-                var work = ChunkWork(chunkSize: q, headDim: p, stateSize: n)
+                let work = ChunkWork(chunkSize: q, headDim: p, stateSize: n)
                 for head in range {
                     let group = head / headsPerGroup
                     for chunk in 0..<chunks {
-                        let rows = (chunk * q)..<min(l, (chunk + 1) * q)
-                        work.run(head: head, group: group, rows: rows, x: x, delta: delta, a: A.data[head], B: B, C: C,
-                                 d: D.data[head], scores: io.scores.pointer + (chunk * g + group) * q * q,
-                                 state: io.state.pointer + head * p * n, y: io.y.pointer, yStride: h * p)
+                        work.run(head: head, group: group, rows: (chunk * q)..<min(l, (chunk + 1) * q),
+                                 x: input.x.pointer, delta: input.delta.pointer, heads: h, a: A.data[head],
+                                 B: input.B.pointer, C: input.C.pointer, groups: g, d: D.data[head],
+                                 scores: input.scores.pointer + (chunk * g + group) * q * q,
+                                 state: output.state.pointer + head * p * n, y: output.y.pointer)
                     }
                 }
             }
-        }}}
+        }}}}}}}
         return y
     }
 
@@ -135,82 +142,87 @@ struct UnsafeMutablePointers: @unchecked Sendable {
 ///   Y_off  = diag(exp(Σ_{k≤i} a_k)) · C · h₀ᵀ                        (the state entering the chunk)
 ///   h_new  = exp(Σ_k a_k) · h₀ + Xᵀ · (w ⊙ B),   w_j = exp(Σ_{k=j+1..len−1} a_k) · Δ_j
 /// Segment sums are accumulated term by term (as transformers' `segment_sum`), not as differences of
-/// one long cumulative sum, which would lose precision when the decay is strong.
-struct ChunkWork {
+/// one long cumulative sum, which would lose precision when the decay is strong. The O(Q²) loops run
+/// over raw buffers so that they vectorize; a class, so the buffers are freed once, in `deinit`.
+final class ChunkWork {
     let q, p, n: Int
-    var mask: [Float], xHead: [Float], yHead: [Float], b: [Float], c: [Float], row: [Float]
-    var dt: [Float], a: [Float]
+    /// mask [Q, Q], xHead / yHead [Q, P], b / c [Q, N], row / dt / a [Q]
+    let mask, xHead, yHead, b, c, row, dt, a: UnsafeMutablePointer<Float>
 
     init(chunkSize q: Int, headDim p: Int, stateSize n: Int) {
         (self.q, self.p, self.n) = (q, p, n)
-        mask = [Float](repeating: 0, count: q * q)
-        xHead = [Float](repeating: 0, count: q * p)
-        yHead = xHead
-        b = [Float](repeating: 0, count: q * n)
-        c = b
-        row = [Float](repeating: 0, count: q)
-        dt = row
-        a = row
+        func buffer(_ count: Int) -> UnsafeMutablePointer<Float> {
+            let pointer = UnsafeMutablePointer<Float>.allocate(capacity: count)
+            pointer.initialize(repeating: 0, count: count)
+            return pointer
+        }
+        (mask, xHead, yHead) = (buffer(q * q), buffer(q * p), buffer(q * p))
+        (b, c, row, dt, a) = (buffer(q * n), buffer(q * n), buffer(q), buffer(q), buffer(q))
     }
 
-    mutating func run(head: Int, group: Int, rows: Range<Int>, x: Tensor, delta: Tensor, a aHead: Float, B: Tensor,
-                      C: Tensor, d: Float, scores: UnsafePointer<Float>, state: UnsafeMutablePointer<Float>,
-                      y: UnsafeMutablePointer<Float>, yStride: Int) {
-        let (len, t0, h, p, n) = (rows.count, rows.lowerBound, delta.columns, self.p, self.n)
+    deinit { for pointer in [mask, xHead, yHead, b, c, row, dt, a] { pointer.deallocate() } }
+
+    func run(head: Int, group: Int, rows: Range<Int>, x: UnsafePointer<Float>, delta: UnsafePointer<Float>, heads h: Int,
+             a aHead: Float, B: UnsafePointer<Float>, C: UnsafePointer<Float>, groups: Int, d: Float,
+             scores: UnsafePointer<Float>, state: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>) {
+        let (len, t0, p, n) = (rows.count, rows.lowerBound, self.p, self.n)
+        let (xStride, bStride) = (h * p, groups * n)
         for j in 0..<len {
-            dt[j] = delta.data[(t0 + j) * h + head]
+            dt[j] = delta[(t0 + j) * h + head]
             a[j] = dt[j] * aHead
-            for k in 0..<p { xHead[j * p + k] = x.data[(t0 + j) * yStride + head * p + k] }
+            (xHead + j * p).update(from: x + (t0 + j) * xStride + head * p, count: p)
+            (b + j * n).update(from: B + (t0 + j) * bStride + group * n, count: n)
+            (c + j * n).update(from: C + (t0 + j) * bStride + group * n, count: n)
         }
-        StateSpaceDuality.gatherGroup(B, rows: rows, group: group, size: n, into: &b)
-        StateSpaceDuality.gatherGroup(C, rows: rows, group: group, size: n, into: &c)
         // M, row by row; `row[j]` holds Σ_{k=j+1..i} a_k for the current i.
         var cumulative: Float = 0
         for i in 0..<len {
-            for j in 0..<i { row[j] += a[i] }
+            let ai = a[i]
+            for j in 0..<i { row[j] += ai }
             row[i] = 0
-            cumulative += a[i]
-            StateSpaceDuality.expInPlace(&row, count: i + 1, into: &mask, at: i * len)
-            for j in 0...i { mask[i * len + j] *= scores[i * len + j] * dt[j] }
-            for j in (i + 1)..<max(i + 1, len) { mask[i * len + j] = 0 }
+            cumulative += ai
+            let m = mask + i * len, s = scores + i * len
+            StateSpaceDuality.exp(row, count: i + 1, into: m)
+            for j in 0...i { m[j] *= s[j] * dt[j] }
+            for j in (i + 1)..<max(i + 1, len) { m[j] = 0 }
             // C_i scaled by the decay from the chunk start, for Y_off.
             let scale = Foundation.exp(cumulative)
-            for s in 0..<n { c[i * n + s] *= scale }
+            for k in 0..<n { c[i * n + k] *= scale }
         }
         // w_j B_j, with the suffix sums Σ_{k=j+1..len−1} a_k.
         var suffix: Float = 0
         for j in stride(from: len - 1, through: 0, by: -1) {
             let w = Foundation.exp(suffix) * dt[j]
-            for s in 0..<n { b[j * n + s] *= w }
+            for k in 0..<n { b[j * n + k] *= w }
             suffix += a[j]
         }
         let chunkDecay = Foundation.exp(suffix)  // exp(Σ_k a_k)
-        mask.withUnsafeBufferPointer { mp in xHead.withUnsafeBufferPointer { xp in yHead.withUnsafeMutableBufferPointer { yp in
-        c.withUnsafeBufferPointer { cp in b.withUnsafeBufferPointer { bp in
-            BLAS.gemm(m: len, n: p, k: len, a: mp.baseAddress!, b: xp.baseAddress!, transposeB: false, c: yp.baseAddress!)
-            BLAS.gemm(m: len, n: p, k: n, a: cp.baseAddress!, b: state, transposeB: true, c: yp.baseAddress!, beta: 1)
-            for i in 0..<(p * n) { state[i] *= chunkDecay }
-            BLAS.gemm(m: p, n: n, k: len, a: xp.baseAddress!, b: bp.baseAddress!, transposeB: false, c: state,
-                      beta: 1, transposeA: true)
-        }}}}}
+        BLAS.gemm(m: len, n: p, k: len, a: mask, b: xHead, transposeB: false, c: yHead)
+        BLAS.gemm(m: len, n: p, k: n, a: c, b: state, transposeB: true, c: yHead, beta: 1)
+        for i in 0..<(p * n) { state[i] *= chunkDecay }
+        BLAS.gemm(m: p, n: n, k: len, a: xHead, b: b, transposeB: false, c: state, beta: 1, transposeA: true)
         for i in 0..<len {
-            let out = y + (t0 + i) * yStride + head * p
+            let out = y + (t0 + i) * xStride + head * p
             for k in 0..<p { out[k] = yHead[i * p + k] + d * xHead[i * p + k] }
         }
     }
 }
 
 extension StateSpaceDuality {
-    /// out[offset + j] = exp(values[j]) for j < count, 16 lanes at a time.
-    static func expInPlace(_ values: inout [Float], count: Int, into out: inout [Float], at offset: Int) {
+    /// out[j] = exp(values[j]) for j < count, 16 lanes at a time.
+    @inline(__always)
+    static func exp(_ values: UnsafePointer<Float>, count: Int, into out: UnsafeMutablePointer<Float>) {
         var j = 0
-        while j < count {
-            var v = Float16x()
-            let width = min(16, count - j)
-            for lane in 0..<width { v[lane] = values[j + lane] }
-            let e = vexp(v)
-            for lane in 0..<width { out[offset + j + lane] = e[lane] }
+        while j + 16 <= count {
+            let v = UnsafeRawPointer(values + j).loadUnaligned(as: Float16x.self)
+            UnsafeMutableRawPointer(out + j).storeBytes(of: vexp(v), as: Float16x.self)
             j += 16
+        }
+        if j < count {
+            var v = Float16x()
+            for lane in 0..<(count - j) { v[lane] = values[j + lane] }
+            let e = vexp(v)
+            for lane in 0..<(count - j) { out[j + lane] = e[lane] }
         }
     }
 }
