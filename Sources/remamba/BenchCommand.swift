@@ -44,8 +44,9 @@ struct Bench: ParsableCommand {
         let t = MachineLimits.seconds {
             for _ in 0..<decode { logits = mamba.step(Sampler.argmax(logits.data), state: &state) }
         }
-        // Bytes per decoded token: every weight read once (the lm_head included).
-        let bytes = 4 * Double(mamba.parameterCount + (c.tieWordEmbeddings ? c.vocabularySize * c.hiddenSize : 0))
+        // Bytes per decoded token: every weight matrix read once (the lm_head included); of an untied
+        // embedding table only one row is read.
+        let bytes = 4 * Double(mamba.parameterCount - (c.tieWordEmbeddings ? 0 : c.vocabularySize * c.hiddenSize))
         print(String(format: "| decode | %d | %.1f | %.0f%% of bandwidth (%.0f MB/token) |", decode, Double(decode) / t,
                      100 * bytes * Double(decode) / t / 1e9 / bandwidth, bytes / 1e6))
         print(String(format: "peak RSS: %.0f MiB", Double(MachineLimits.peakResidentBytes) / 1048576))
