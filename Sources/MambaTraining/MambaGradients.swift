@@ -1,0 +1,98 @@
+import Foundation
+import MambaLM
+import TensorCore
+
+/// Forward and backward of the whole Mamba-1 language model (Hugging Face `MambaForCausalLM`) for the
+/// mean next-token cross-entropy, as `model(ids, labels=ids).loss` in transformers: position t predicts
+/// ids[t + 1], the last position has no target. Every parameter gets a gradient.
+///   embeddings → L × (h ← h + Mixer(RMSNorm(h))) → norm_f → lm_head → cross-entropy
+/// Legend: L length, D d_model, V vocab.
+public struct TrainingOptions: Sendable {
+    /// Scan states are kept every `scanChunk` steps and recomputed in between (see SelectiveScan+Backward).
+    public var scanChunk = 64
+    /// Rows of logits alive at once in the fused lm_head + loss.
+    public var headRowsPerChunk = 256
+    /// Keep only each block's input in the forward and recompute its tape in the backward (one more
+    /// forward of compute for O(layers·L·D) activation memory instead of O(layers·L·E·5)).
+    public var recomputeLayers = false
+
+    public init(scanChunk: Int = 64, headRowsPerChunk: Int = 256, recomputeLayers: Bool = false) {
+        (self.scanChunk, self.headRowsPerChunk, self.recomputeLayers) = (scanChunk, headRowsPerChunk, recomputeLayers)
+    }
+}
+
+public enum MambaGradients {
+    /// Next-token targets of `ids` (labels = input_ids): ids[t + 1], nil at the last position.
+    public static func nextTokenTargets(_ ids: [Int]) -> [Int?] {
+        ids.indices.map { $0 + 1 < ids.count ? ids[$0 + 1] : nil }
+    }
+
+    /// The loss and ∂loss/∂(every parameter), in a value shaped like the parameters.
+    public static func lossAndGradients(_ p: MambaParameters, ids: [Int], targets: [Int?]? = nil,
+                                        options: TrainingOptions = TrainingOptions()) -> (loss: Double, gradients: MambaParameters) {
+        let c = p.configuration
+        let targets = targets ?? nextTokenTargets(ids)
+        precondition(targets.count == ids.count, "MambaGradients: \(ids.count) ids, \(targets.count) targets")
+        // Forward, keeping every block's tape (or only its input).
+        var h = embed(p.embeddings, ids)                                                   // [L, D]
+        var tapes: [MambaLayerTape?] = []
+        var inputs: [Tensor] = []
+        for layer in p.layers {
+            let (out, tape) = MambaLayerTraining.forward(h, layer, c, scanChunk: options.scanChunk)
+            if options.recomputeLayers { inputs.append(h) } else { tapes.append(tape) }
+            h = out
+        }
+        let final = RMSNorm.forward(h, weight: p.finalNorm, epsilon: c.layerNormEpsilon)   // [L, D]
+        // Loss and the backward of the head.
+        var g = p.zeros()
+        var dFinal = Tensor(zeros: final.shape)
+        let loss: Double
+        if p.lmHead != nil {
+            loss = LanguageModelHead.lossAndBackward(hidden: final, weight: p.head, targets: targets,
+                                                     rowsPerChunk: options.headRowsPerChunk,
+                                                     hiddenGradient: &dFinal, weightGradient: &g.lmHead!)
+        } else {  // tied: the lm_head's gradient goes into the embeddings'
+            loss = LanguageModelHead.lossAndBackward(hidden: final, weight: p.head, targets: targets,
+                                                     rowsPerChunk: options.headRowsPerChunk,
+                                                     hiddenGradient: &dFinal, weightGradient: &g.embeddings)
+        }
+        var dh = Tensor(zeros: h.shape)
+        RMSNorm.backward(h, weight: p.finalNorm, epsilon: c.layerNormEpsilon, outputGradient: dFinal,
+                         inputGradient: &dh, weightGradient: &g.finalNorm)
+        // The blocks, last to first.
+        for i in stride(from: p.layers.count - 1, through: 0, by: -1) {
+            let tape = options.recomputeLayers
+                ? MambaLayerTraining.forward(inputs[i], p.layers[i], c, scanChunk: options.scanChunk).1
+                : tapes[i]!
+            if !options.recomputeLayers { tapes[i] = nil }                                 // free as we go
+            dh = MambaLayerTraining.backward(tape, p.layers[i], c, scanChunk: options.scanChunk,
+                                             outputGradient: dh, gradients: &g.layers[i])
+        }
+        embedBackward(ids, outputGradient: dh, weightGradient: &g.embeddings)
+        return (loss, g)
+    }
+
+    /// Logits [L, V] of the training forward (tests compare them with `MambaModel`'s inference forward).
+    public static func logits(_ p: MambaParameters, ids: [Int], options: TrainingOptions = TrainingOptions()) -> Tensor {
+        var h = embed(p.embeddings, ids)
+        for layer in p.layers { h = MambaLayerTraining.forward(h, layer, p.configuration, scanChunk: options.scanChunk).0 }
+        return Linear.forward(RMSNorm.forward(h, weight: p.finalNorm, epsilon: p.configuration.layerNormEpsilon), weight: p.head)
+    }
+
+    /// Rows of the embedding table: [L] → [L, D].
+    static func embed(_ table: Tensor, _ ids: [Int]) -> Tensor {
+        let d = table.columns
+        var out = [Float](repeating: 0, count: ids.count * d)
+        for (t, id) in ids.enumerated() {
+            precondition(id >= 0 && id < table.rows, "token id \(id) outside the vocabulary of \(table.rows)")
+            for j in 0..<d { out[t * d + j] = table.data[id * d + j] }
+        }
+        return Tensor(shape: [ids.count, d], data: out)
+    }
+
+    /// The embedding's backward, a scatter-add: dTable[ids[t]] += dy[t].
+    static func embedBackward(_ ids: [Int], outputGradient dy: Tensor, weightGradient dTable: inout Tensor) {
+        let d = dTable.columns
+        for (t, id) in ids.enumerated() { for j in 0..<d { dTable.data[id * d + j] += dy.data[t * d + j] } }
+    }
+}

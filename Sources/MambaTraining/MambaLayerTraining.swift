@@ -1,0 +1,118 @@
+import Foundation
+import MambaLM
+import TensorCore
+
+/// One Mamba block, h ← h + out_proj(SSM(…)), for training: the forward of `MambaLayer.forward` (same ops,
+/// same order, from a zero state) keeping what the backward needs, and the backward beside it.
+/// Legend: L length, D d_model, E d_inner, N d_state, R dt_rank, k conv_kernel.
+public struct MambaLayerTape: Sendable {
+    let input: Tensor        // [L, D]  the residual stream entering the block
+    let normed: Tensor       // [L, D]  RMSNorm(input)
+    let xIn: Tensor          // [L, E]  conv1d input (first half of in_proj)
+    let z: Tensor            // [L, E]  gate (second half of in_proj)
+    let convOut: Tensor      // [L, E]  conv1d output before SiLU
+    let dtLowRank: Tensor    // [L, R]
+    let B: Tensor            // [L, N]
+    let C: Tensor            // [L, N]
+    let deltaRaw: Tensor     // [L, E]  dt_proj(dtLowRank) + bias, before softplus
+    let checkpoints: Tensor  // [⌈L/chunk⌉, E, N] scan states at chunk starts
+    let y: Tensor            // [L, E]  scan output before the gate
+    // Not kept (recomputed in the backward, element-wise): u = SiLU(convOut), Δ = softplus(deltaRaw),
+    // A = −exp(A_log), the gated output y ⊙ SiLU(z).
+}
+
+enum MambaLayerTraining {
+    static func A(_ p: MambaLayerParameters) -> Tensor {
+        Tensor(shape: p.aLog.shape, data: p.aLog.data.map { -Foundation.exp($0) })
+    }
+
+    /// hidden [L, D] → (hidden [L, D], tape), from a zero conv and SSM state.
+    static func forward(_ hidden: Tensor, _ p: MambaLayerParameters, _ c: MambaConfiguration,
+                        scanChunk: Int) -> (Tensor, MambaLayerTape) {
+        let (e, n, r, k) = (c.innerSize, c.stateSize, c.timeStepRank, c.convolutionKernel)
+        let normed = RMSNorm.forward(hidden, weight: p.norm, epsilon: c.layerNormEpsilon)
+        let xz = Linear.forward(normed, weight: p.inProjection, bias: p.inProjectionBias)            // [L, 2E]
+        let xIn = ColumnBlocks.slice(xz, 0, e), z = ColumnBlocks.slice(xz, e, e)                     // [L, E] each
+        var convState = Tensor(zeros: [e, k])
+        let convOut = CausalConv1d.forward(xIn, weight: p.convolution, bias: p.convolutionBias, state: &convState)
+        var u = convOut
+        Activations.silu(&u)                                                                          // [L, E]
+        let xDBL = Linear.forward(u, weight: p.xProjection)                                           // [L, R + 2N]
+        let dtLowRank = ColumnBlocks.slice(xDBL, 0, r)
+        let B = ColumnBlocks.slice(xDBL, r, n), C = ColumnBlocks.slice(xDBL, r + n, n)               // [L, N] each
+        var deltaRaw = Linear.forward(dtLowRank, weight: p.dtProjection)                              // [L, E]
+        addRows(&deltaRaw, p.dtProjectionBias)
+        var delta = deltaRaw
+        Activations.softplus(&delta)                                                                  // Δ = softplus(W r + b)
+        var ssmState = Tensor(zeros: [e, n])
+        let (y, checkpoints) = SelectiveScan.forwardSavingCheckpoints(x: u, delta: delta, A: A(p), B: B, C: C, D: p.D,
+                                                                      state: &ssmState, chunk: scanChunk)
+        var gated = y
+        Activations.gate(&gated, by: z)                                                               // y · SiLU(z)
+        var out = Linear.forward(gated, weight: p.outProjection, bias: p.outProjectionBias)           // [L, D]
+        for i in 0..<out.count { out.data[i] += hidden.data[i] }                                      // residual
+        let tape = MambaLayerTape(input: hidden, normed: normed, xIn: xIn, z: z, convOut: convOut, dtLowRank: dtLowRank,
+                                  B: B, C: C, deltaRaw: deltaRaw, checkpoints: checkpoints, y: y)
+        return (out, tape)
+    }
+
+    /// dOut = ∂loss/∂(block output) [L, D] → ∂loss/∂(block input) [L, D]; accumulates into `g`.
+    static func backward(_ tape: MambaLayerTape, _ p: MambaLayerParameters, _ c: MambaConfiguration, scanChunk: Int,
+                         outputGradient dOut: Tensor, gradients g: inout MambaLayerParameters) -> Tensor {
+        let (l, e, n, r) = (tape.input.rows, c.innerSize, c.stateSize, c.timeStepRank)
+        let zerosLE = Tensor(zeros: [l, e])
+        // out = out_proj(y ⊙ SiLU(z)) + input
+        var gated = tape.y
+        Activations.gate(&gated, by: tape.z)
+        var dGated = zerosLE
+        Linear.backward(gated, weight: p.outProjection, outputGradient: dOut, inputGradient: &dGated,
+                        weightGradient: &g.outProjection, biasGradient: &g.outProjectionBias)
+        var dy = zerosLE, dz = zerosLE
+        Activations.gateBackward(tape.y, by: tape.z, outputGradient: dGated, inputGradient: &dy, gateGradient: &dz)
+        // The scan.
+        var u = tape.convOut
+        Activations.silu(&u)
+        var delta = tape.deltaRaw
+        Activations.softplus(&delta)
+        let a = A(p)
+        var du = zerosLE, dDelta = zerosLE, dA = Tensor(zeros: a.shape)
+        var dB = Tensor(zeros: [l, n]), dC = Tensor(zeros: [l, n]), dInitial = Tensor(zeros: [e, n])
+        SelectiveScan.backward(x: u, delta: delta, A: a, B: tape.B, C: tape.C, D: p.D, checkpoints: tape.checkpoints,
+                               chunk: scanChunk, outputGradient: dy, dx: &du, dDelta: &dDelta, dA: &dA, dB: &dB, dC: &dC,
+                               dD: &g.D, dInitialState: &dInitial)
+        for i in 0..<dA.count { g.aLog.data[i] += dA.data[i] * a.data[i] }                  // dA/dA_log = −exp(A_log) = A
+        // Δ = softplus(dt_proj(dtLowRank) + b)
+        var dDeltaRaw = zerosLE
+        Activations.softplusBackward(tape.deltaRaw, outputGradient: dDelta, inputGradient: &dDeltaRaw)
+        var dDtLowRank = Tensor(zeros: [l, r])
+        var dtBias: Tensor? = g.dtProjectionBias
+        Linear.backward(tape.dtLowRank, weight: p.dtProjection, outputGradient: dDeltaRaw, inputGradient: &dDtLowRank,
+                        weightGradient: &g.dtProjection, biasGradient: &dtBias)
+        g.dtProjectionBias = dtBias!
+        // x_proj: u → (dtLowRank, B, C); u is also the scan's x, whose gradient du already holds.
+        let dXDBL = ColumnBlocks.concatenate([dDtLowRank, dB, dC])
+        Linear.backward(u, weight: p.xProjection, outputGradient: dXDBL, inputGradient: &du, weightGradient: &g.xProjection)
+        // u = SiLU(conv1d(xIn))
+        var dConvOut = zerosLE
+        Activations.siluBackward(tape.convOut, outputGradient: du, inputGradient: &dConvOut)
+        var dXIn = zerosLE
+        CausalConv1d.backward(tape.xIn, weight: p.convolution, initialState: Tensor(zeros: [e, c.convolutionKernel]),
+                              outputGradient: dConvOut, inputGradient: &dXIn, weightGradient: &g.convolution,
+                              biasGradient: &g.convolutionBias)
+        // (xIn, z) = in_proj(RMSNorm(input))
+        let dXZ = ColumnBlocks.concatenate([dXIn, dz])
+        var dNormed = Tensor(zeros: tape.normed.shape)
+        Linear.backward(tape.normed, weight: p.inProjection, outputGradient: dXZ, inputGradient: &dNormed,
+                        weightGradient: &g.inProjection, biasGradient: &g.inProjectionBias)
+        var dInput = dOut                                                                     // the residual path
+        RMSNorm.backward(tape.input, weight: p.norm, epsilon: c.layerNormEpsilon, outputGradient: dNormed,
+                         inputGradient: &dInput, weightGradient: &g.norm)
+        return dInput
+    }
+
+    /// m[t, :] += v for every row t.
+    static func addRows(_ m: inout Tensor, _ v: Tensor) {
+        let c = m.columns
+        for t in 0..<m.rows { for j in 0..<c { m.data[t * c + j] += v.data[j] } }
+    }
+}
