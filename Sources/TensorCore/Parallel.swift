@@ -1,6 +1,7 @@
 import Dispatch
 
-/// Work splitting for the hand-written kernels (BLAS threads itself). The default uses every core.
+/// Work splitting for the kernels and for BLAS (which runs single-threaded inside each worker).
+/// The default uses every core; `--threads` sets it.
 public enum Parallel {
     nonisolated(unsafe) public static var threads: Int = ProcessInfoCores.count
 

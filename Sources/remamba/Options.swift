@@ -22,7 +22,7 @@ struct ModelOptions: ParsableArguments {
     }
 
     func applyThreads() {
-        if let threads { BLAS.threads = threads; Parallel.threads = threads }
+        if let threads { Parallel.threads = threads }
     }
 
     func openDirectory() throws -> ModelDirectory {
