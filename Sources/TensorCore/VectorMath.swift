@@ -5,7 +5,10 @@ public typealias Float16x = SIMD16<Float>
 
 @inline(__always)
 public func vexp(_ input: Float16x) -> Float16x {
-    let x = input.clamped(lowerBound: Float16x(repeating: -87.33654), upperBound: Float16x(repeating: 88.37626))
+    // Clamp with compare-and-blend: SIMD.clamped keeps NaN semantics lane by lane and compiles to
+    // scalar code, which made this the slowest part of the scan.
+    var x = input.replacing(with: -87.33654, where: input .< -87.33654)
+    x.replace(with: 88.37626, where: x .> 88.37626)
     // n = round(x / ln 2) via the 1.5·2^23 trick: the integer lands in the low mantissa bits.
     let magic: Float = 12_582_912
     let t = x * 1.442_695_04 + magic
