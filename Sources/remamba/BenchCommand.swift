@@ -16,9 +16,12 @@ struct Bench: ParsableCommand {
     @Option(name: .long, help: "Threads (BLAS and kernels).") var threads: Int?
     @Flag(name: .long, help: "Also compare ReMamba with Mamba: 6144 prompt tokens, 1024 generated (the paper's Fig. 6 setting).")
     var remamba = false
+    @Option(name: .long, help: "Only measure training: one forward + backward of this many tokens (loss and all gradients).")
+    var train: Int?
 
     func run() throws {
         if let threads { BLAS.threads = threads; Parallel.threads = threads }
+        if let train { return try benchTrain(length: train) }
         let lengths = try parseIDs(prefill, argument: "--prefill")
         print("kernels: \(MachineLimits.kernelBuild); OpenBLAS core: \(BLAS.coreName) "
               + "(OPENBLAS_CORETYPE=\(ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "unset")); threads: \(Parallel.threads)")
