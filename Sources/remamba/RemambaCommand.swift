@@ -5,5 +5,6 @@ struct RemambaCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "remamba",
         abstract: "Mamba / ReMamba language-model engine on the CPU.",
-        subcommands: [Generate.self, Logits.self, Info.self, Bench.self, Tokenize.self, Detokenize.self, Grad.self])
+        subcommands: [Generate.self, Logits.self, Info.self, Bench.self, Tokenize.self, Detokenize.self, Grad.self,
+                      TrainTokenizer.self])
 }
