@@ -20,7 +20,7 @@ struct Bench: ParsableCommand {
     var train: Int?
 
     func run() throws {
-        if let threads { BLAS.threads = threads; Parallel.threads = threads }
+        if let threads { Parallel.threads = threads }
         if let train { return try benchTrain(length: train) }
         let lengths = try parseIDs(prefill, argument: "--prefill")
         print("kernels: \(MachineLimits.kernelBuild); OpenBLAS core: \(BLAS.coreName) "
@@ -28,40 +28,47 @@ struct Bench: ParsableCommand {
         let gflops = MachineLimits.gemmGFLOPS()
         let bandwidth = MachineLimits.readBandwidthGBps()
         print(String(format: "machine: GEMM %.1f GFLOP/s, read bandwidth %.1f GB/s", gflops, bandwidth))
-        let (mamba, weights) = try loadModel()
-        let c = mamba.configuration
-        let matrixParameters = mamba.parameterCount - c.vocabularySize * c.hiddenSize * (c.tieWordEmbeddings ? 1 : 2)
-        print("model: \(model ?? shape), \(String(format: "%.1f", Double(mamba.parameterCount) / 1e6)) M parameters, Float32")
+        let (model, weights) = try loadModel()
+        try measure(model, weights: weights, lengths: lengths, gflops: gflops, bandwidth: bandwidth)
+    }
+
+    /// Prefill at each length and decode, as fractions of the machine's limits.
+    func measure<B: Backbone>(_ model: B, weights: WeightMap?, lengths: [Int], gflops: Double, bandwidth: Double) throws {
+        let (v, d) = (model.vocabularySize, model.hiddenSize)
+        let matrixParameters = model.parameterCount - v * d * (model.tiedEmbeddings ? 1 : 2)
+        print("model: \(self.model ?? shape), \(String(format: "%.1f", Double(model.parameterCount) / 1e6)) M parameters, Float32")
         print("| phase | tokens | tokens/s | roofline fraction |")
         print("|---|---|---|---|")
         for l in lengths {
-            let ids = (0..<l).map { ($0 * 7919) % c.vocabularySize }
-            var state = mamba.makeState()
-            let t = MachineLimits.seconds { _ = try? mamba.prefill(ids, state: &state) }
+            let ids = (0..<l).map { ($0 * 7919) % v }
+            var state = model.makeState()
+            let t = MachineLimits.seconds { _ = try? model.prefill(ids, state: &state) }
             // FLOPs of prefill: the matrix products (2 per weight per token) and the lm_head of the last token.
-            let flops = 2 * Double(matrixParameters) * Double(l) + 2 * Double(c.vocabularySize * c.hiddenSize)
+            let flops = 2 * Double(matrixParameters) * Double(l) + 2 * Double(v * d)
             print(String(format: "| prefill | %d | %.0f | %.0f%% of GEMM peak |", l, Double(l) / t, 100 * flops / t / 1e9 / gflops))
         }
-        var state = mamba.makeState()
-        var logits = try mamba.prefill([1, 2, 3], state: &state)
+        var state = model.makeState()
+        var logits = try model.prefill([1, 2, 3], state: &state)
         let t = MachineLimits.seconds {
-            for _ in 0..<decode { logits = mamba.step(Sampler.argmax(logits.data), state: &state) }
+            for _ in 0..<decode { logits = model.step(Sampler.argmax(logits.data), state: &state) }
         }
         // Bytes per decoded token: every weight matrix read once (the lm_head included); of an untied
         // embedding table only one row is read.
-        let bytes = 4 * Double(mamba.parameterCount - (c.tieWordEmbeddings ? 0 : c.vocabularySize * c.hiddenSize))
+        let bytes = 4 * Double(model.parameterCount - (model.tiedEmbeddings ? 0 : v * d))
         print(String(format: "| decode | %d | %.1f | %.0f%% of bandwidth (%.0f MB/token) |", decode, Double(decode) / t,
                      100 * bytes * Double(decode) / t / 1e9 / bandwidth, bytes / 1e6))
         print(String(format: "peak RSS: %.0f MiB", Double(MachineLimits.peakResidentBytes) / 1048576))
-        if remamba { try compareReMamba(mamba, weights) }
+        if remamba {
+            guard let weights else { throw ValidationError("--remamba compares on a random --shape (it needs ReMamba weights)") }
+            try compareReMamba(model, weights)
+        }
     }
 
-    func loadModel() throws -> (MambaModel, WeightMap?) {
+    func loadModel() throws -> (any Backbone, WeightMap?) {
         if let model {
             do {
-                let directory = try ModelDirectory(URL(fileURLWithPath: model))
-                guard let m = try ModelLoader.load(directory) as? MambaModel else {
-                    throw ValidationError("\(model): bench measures Mamba (v1) models only")
+                guard let m = try ModelLoader.load(ModelDirectory(URL(fileURLWithPath: model))) as? any Backbone else {
+                    throw ValidationError("\(model): not a plain Mamba or Mamba2 model")
                 }
                 return (m, nil)
             } catch let error as ValidationError { throw error } catch { throw CommandFailure(error) }
@@ -69,15 +76,12 @@ struct Bench: ParsableCommand {
         guard let s = ModelShape(rawValue: shape) else {
             throw ValidationError("--shape must be one of \(ModelShape.allCases.map(\.rawValue).joined(separator: ", ")), got \(shape)")
         }
-        let c = s.configuration
-        let (m, w) = MambaModel.random(c, extra: ReMambaModel<MambaModel>.expectedWeights(
-            hiddenSize: c.hiddenSize, layers: c.numberOfLayers, deltaOffsetSize: c.innerSize))
+        let (m, w) = s.randomModel()
         return (m, w)
     }
 
     /// Total time of prompt + generation, ReMamba (paper setting p = 0.18, ρ = 0.009) against Mamba.
-    func compareReMamba(_ mamba: MambaModel, _ weights: WeightMap?) throws {
-        guard let weights else { throw ValidationError("--remamba compares on a random --shape (it needs ReMamba weights)") }
+    func compareReMamba<B: Backbone>(_ mamba: B, _ weights: WeightMap) throws {
         let remamba = ReMambaModel(base: mamba, weights: weights, settings: .paperDefault)
         let ids = (0..<6144).map { ($0 * 7919) % mamba.vocabularySize }
         func total(_ model: any LanguageModel) throws -> (Double, Double) {

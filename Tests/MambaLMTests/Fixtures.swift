@@ -19,7 +19,7 @@ enum Fixtures {
         try MambaModel(directory: ModelDirectory(mamba1(name)))
     }
 
-    /// A scratch directory removed when the test ends.
+    /// A new scratch directory; the caller removes it.
     static func temporaryDirectory() throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("remamba-tests-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)

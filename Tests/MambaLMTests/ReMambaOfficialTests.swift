@@ -145,7 +145,9 @@ final class ReMambaOfficialTests: XCTestCase {
         let ids = Array(0..<50).map { ($0 * 37) % 512 }
         var state = remamba.makeState()
         _ = try remamba.prefill(ids, state: &state)
-        let url = try Fixtures.temporaryDirectory().appendingPathComponent("state.safetensors")
+        let directory = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let url = directory.appendingPathComponent("state.safetensors")
         try state.save(to: url)
         var restored = try ModelState.load(from: url, like: remamba.makeState())
         XCTAssertEqual(restored, state)

@@ -16,6 +16,10 @@ public protocol Backbone: LanguageModel {
     func logits(_ hidden: Tensor) -> Tensor
     /// Checks every id is inside the vocabulary.
     func checkTokens(_ ids: [Int]) throws(ModelError)
+    /// Number of parameters (tied embeddings counted once).
+    var parameterCount: Int { get }
+    /// Whether lm_head is the embedding matrix.
+    var tiedEmbeddings: Bool { get }
 }
 
 /// Which output rows a chunked pass keeps (everything else is dropped as soon as it is computed).

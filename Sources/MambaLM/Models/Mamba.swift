@@ -18,6 +18,7 @@ public struct MambaModel: Backbone {
     /// Θ_l of ReMamba has one value per channel of Δ.
     public var deltaOffsetSize: Int { configuration.innerSize }
     public var eosTokenID: Int? { configuration.eosTokenID }
+    public var tiedEmbeddings: Bool { configuration.tieWordEmbeddings }
 
     /// Names and shapes of every tensor of the checkpoint, as Hugging Face names them.
     public static func expectedWeights(_ c: MambaConfiguration) -> [String: [Int]] {

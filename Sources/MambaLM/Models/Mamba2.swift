@@ -23,6 +23,7 @@ public struct Mamba2Model: Backbone {
     /// Θ_l of ReMamba2 has one value per head (dt is [L, H]).
     public var deltaOffsetSize: Int { configuration.numberOfHeads }
     public var eosTokenID: Int? { configuration.eosTokenID }
+    public var tiedEmbeddings: Bool { configuration.tieWordEmbeddings }
 
     /// Names and shapes of every tensor of the checkpoint, as Hugging Face names them.
     public static func expectedWeights(_ c: Mamba2Configuration) -> [String: [Int]] {
