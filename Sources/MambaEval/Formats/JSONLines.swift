@@ -4,6 +4,7 @@ import Foundation
 public enum JSONLines {
     public struct BadLine: Error, CustomStringConvertible {
         public let path: String, line: Int, reason: String
+        public init(path: String, line: Int, reason: String) { self.path = path; self.line = line; self.reason = reason }
         public var description: String { "\(path):\(line): \(reason)" }
     }
 

@@ -7,6 +7,8 @@ public struct LongBenchDataset: Sendable, Equatable {
         case codeSimilarity = "code_sim_score"
         /// jieba-based Chinese metrics, refused: this package has no Chinese word segmenter.
         case qaF1Zh = "qa_f1_zh_score", rougeZh = "rouge_zh_score"
+        /// The synthetic suite's string match (see SyntheticTask).
+        case substringAll = "substring_match_all"
     }
 
     public let name: String
@@ -25,7 +27,7 @@ public struct LongBenchDataset: Sendable, Equatable {
         public var description: String {
             switch self {
             case .unknown(let n):
-                return "unknown LongBench dataset \"\(n)\"; known: \(LongBenchDataset.metrics.keys.sorted().joined(separator: ", "))"
+                return "unknown LongBench dataset \"\(n)\"; known: \((LongBenchDataset.metrics.keys.sorted() + SyntheticTask.allCases.map(\.rawValue)).joined(separator: ", "))"
             case .chineseSegmentation(let n):
                 return "LongBench dataset \"\(n)\" is scored with jieba word segmentation (qa_f1_zh / rouge_zh), which this package does not implement; it is refused rather than scored differently"
             }
@@ -35,14 +37,15 @@ public struct LongBenchDataset: Sendable, Equatable {
     /// A dataset by name ("hotpotqa", or "hotpotqa_e" for LongBench-E).
     public init(_ name: String) throws(Failure) {
         let base = name.hasSuffix("_e") ? String(name.dropLast(2)) : name
-        guard let metric = Self.metrics[base] else { throw .unknown(name) }
+        guard let metric = Self.metrics[base] ?? SyntheticTask(rawValue: base)?.metric else { throw .unknown(name) }
         if metric == .qaF1Zh || metric == .rougeZh { throw .chineseSegmentation(base) }
         self.name = base
         self.metric = metric
     }
 
-    public var promptTemplate: String { LongBenchPrompts.templates[name]! }
-    public var maxNewTokens: Int { LongBenchPrompts.maxNewTokens[name]! }
+    public var synthetic: SyntheticTask? { SyntheticTask(rawValue: name) }
+    public var promptTemplate: String { LongBenchPrompts.templates[name] ?? synthetic!.template }
+    public var maxNewTokens: Int { LongBenchPrompts.maxNewTokens[name] ?? synthetic!.maxNewTokens }
 
     /// eval.py scores only the first line of the prediction for these.
     public var scoresFirstLineOnly: Bool { ["trec", "triviaqa", "samsum", "lsht"].contains(name) }
@@ -61,6 +64,7 @@ public struct LongBenchDataset: Sendable, Equatable {
         case .retrievalZh: return try LongBenchScores.retrieval(prediction, groundTruth, prefix: "段落")
         case .count: return LongBenchScores.count(prediction, groundTruth)
         case .codeSimilarity: return LongBenchScores.codeSimilarity(prediction, groundTruth)
+        case .substringAll: return LongBenchScores.substringAll(prediction, groundTruth)
         case .qaF1Zh, .rougeZh: throw Failure.chineseSegmentation(name)
         }
     }

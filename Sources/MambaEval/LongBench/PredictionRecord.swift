@@ -9,14 +9,25 @@ public struct PredictionRecord: Codable, Sendable, Equatable {
     public var allClasses: [String]?
     public var length: Int?
     public var id: String?
+    /// Written by `remamba eval` (ignored by the scorer): the --max-length of the run, the needle depth, and for
+    /// multiple choice the log-likelihood and length of each choice and the gold index.
+    public var maxLength: Int?
+    public var depth: Double?
+    public var logLikelihoods: [Double]?
+    public var choiceLengths: [Int]?
+    public var gold: Int?
 
     enum CodingKeys: String, CodingKey {
-        case dataset, pred, answers, allClasses = "all_classes", length, id = "_id"
+        case dataset, pred, answers, allClasses = "all_classes", length, id = "_id", maxLength = "max_length", depth
+        case logLikelihoods = "loglikelihoods", choiceLengths = "choice_lengths", gold
     }
 
-    public init(dataset: String, pred: String, answers: [String], allClasses: [String]?, length: Int?, id: String?) {
+    public init(dataset: String, pred: String, answers: [String], allClasses: [String]?, length: Int?, id: String?,
+                maxLength: Int? = nil, depth: Double? = nil, logLikelihoods: [Double]? = nil, choiceLengths: [Int]? = nil, gold: Int? = nil) {
         self.dataset = dataset; self.pred = pred; self.answers = answers
         self.allClasses = allClasses; self.length = length; self.id = id
+        self.maxLength = maxLength; self.depth = depth; self.logLikelihoods = logLikelihoods
+        self.choiceLengths = choiceLengths; self.gold = gold
     }
 }
 
