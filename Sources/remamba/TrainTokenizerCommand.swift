@@ -51,7 +51,11 @@ struct TrainTokenizer: ParsableCommand {
                               Date().timeIntervalSince(start)))
         }
         let trainer = BPETrainer(vocabularySize: vocabSize, minFrequency: minFrequency, specialTokens: specialTokens)
+        var lastReport = Date.distantPast
         let trained = trainer.train(words: counter) { progress in
+            // One line a second at most (the trainer reports every 500 merges).
+            guard Date().timeIntervalSince(lastReport) >= 1 else { return }
+            lastReport = Date()
             printError("merges \(progress.merges), vocabulary \(progress.vocabularySize)/\(progress.targetVocabularySize)")
         }
         try Self.writeAtomically(trained.jsonData(), to: out)
@@ -87,6 +91,8 @@ enum TrainingText {
         let text: String
         do {
             text = try TextFile.read(URL(fileURLWithPath: path))
+        } catch TokenizerError.unreadableFile(let path, let reason) {
+            throw CommandFailure(ValidationError("cannot read training file \(path): \(reason)"))
         } catch let error as TokenizerError {
             throw CommandFailure(error)
         }
