@@ -3,13 +3,13 @@ import MambaLM
 import TensorCore
 
 /// Paths of the committed fixtures (Tests/Fixtures, written by scripts/make_fixtures.py) and of the
-/// official ReMamba goldens (../shared/fixtures/remamba-official beside the repository).
+/// official ReMamba goldens (Tests/Fixtures/remamba-official: a verbatim copy of the project's shared
+/// fixtures, made by the authors' code; see its README).
 enum Fixtures {
     static let tests = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     static let root = tests.appendingPathComponent("Fixtures")
     static func mamba1(_ name: String) -> URL { root.appendingPathComponent("mamba1/\(name)") }
-    static let official = tests.deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("shared/fixtures/remamba-official")
+    static let official = root.appendingPathComponent("remamba-official")
 
     static func outputs(_ name: String) throws -> SafetensorsFile {
         try SafetensorsFile(path: mamba1("\(name).outputs.safetensors").path)

@@ -3,7 +3,7 @@ import XCTest
 import TensorCore
 
 /// ReMamba against the golden outputs of the authors' official implementation
-/// (../shared/fixtures/remamba-official, produced by its cached generation path in float32).
+/// (Tests/Fixtures/remamba-official, produced by its cached generation path in float32).
 /// Tolerances as its README suggests and justifies against a float64 run of the same code:
 /// indices and tokens exact, importance and α within 1e-6, logits within 1e-4.
 final class ReMambaOfficialTests: XCTestCase {
