@@ -35,6 +35,8 @@ struct EvalRun: ParsableCommand {
     @Option(name: .long, help: "Suite: needle depths in [0, 1].") var depths = "0,0.25,0.5,0.75,1"
     @Option(name: .long, help: "Suite: samples per (length, depth).") var samplesPerCell = 1
     @Option(name: .long, help: "Suite: tokenizer.json that measures lengths (default: --model's; else ~4/3 tokens per word).") var tokenizer: String?
+    @Option(name: .long, help: "Suite: only these tasks (comma list; default: all).") var suiteTasks: String?
+    @Flag(name: .long, help: "Suite: write fine-tuning pairs {\"prompt\", \"completion\"} (the filled template and the answer) instead of LongBench jsonl.") var trainingPairs = false
 
     func validate() throws {
         if generateSuite == nil {
@@ -136,11 +138,21 @@ struct EvalRun: ParsableCommand {
         suite.samplesPerCell = samplesPerCell
         suite.seed = seed
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        for task in SyntheticTask.allCases {
+        let tasks = try suiteTasks.map { list in
+            try list.split(separator: ",").map { name in
+                guard let task = SyntheticTask(rawValue: name.trimmingCharacters(in: .whitespaces)) else {
+                    throw ValidationError("--suite-tasks: unknown task \"\(name)\"; known: \(SyntheticTask.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                return task
+            }
+        } ?? SyntheticTask.allCases
+        for task in tasks {
             let url = directory.appendingPathComponent("\(task.rawValue).jsonl")
             try? FileManager.default.removeItem(at: url)
             let samples = suite.samples(task)
-            for s in samples { try JSONLines.append(s, to: url) }
+            for s in samples {
+                if trainingPairs { try JSONLines.append(TrainingPair(s, task: task), to: url) } else { try JSONLines.append(s, to: url) }
+            }
             printError("\(url.path): \(samples.count) samples")
         }
         printError("haystack: \(hay.source); lengths measured with \(counter == nil ? "~4/3 tokens per word" : "the tokenizer")")

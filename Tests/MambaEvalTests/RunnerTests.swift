@@ -43,6 +43,17 @@ final class RunnerTests: XCTestCase {
         XCTAssertTrue(passkey[2].context.hasSuffix("is the pass key."), "depth 1 puts the needle last")
     }
 
+    /// Fine-tuning pairs hold the prompt exactly as the evaluation fills it, and the answer after a space.
+    func testTrainingPairsAreTheEvaluationPrompts() throws {
+        let (_, tokenizer) = try demo()
+        for s in suite(tokenizer).samples(.passkey) {
+            let pair = TrainingPair(s, task: .passkey)
+            XCTAssertEqual(pair.prompt, LongBenchPrompts.fill(try LongBenchDataset(s.dataset).promptTemplate, context: s.context, input: s.input))
+            XCTAssertTrue(pair.prompt.hasSuffix("Answer:"), s.id)
+            XCTAssertEqual(pair.completion, " " + s.answers[0])
+        }
+    }
+
     func testRunnerAppendsAndResumes() throws {
         let (model, tokenizer) = try demo()
         let directory = try EvalFixtures.temporaryDirectory()
