@@ -11,7 +11,6 @@ struct LayerAdaptation: Sendable {
     let layer: Int
 
     var rows: Range<Int> { adaptation.positions }
-    var offset: Tensor { adaptation.deltaOffsets[layer] }   // [E] Θ_l
 
     /// weighted [L, E] = W_dt·r (no bias) → δ at the inserted rows, in place.
     func apply(to weighted: inout Tensor) { adaptation.apply(to: &weighted, layer: layer, firstPosition: 0) }

@@ -10,6 +10,10 @@ public struct FeedForwardParameters: Sendable {
     public var weight2: Tensor   // [D, D]  {Q,K,V}_proj.2.weight
     public var bias2: Tensor     // [D]     {Q,K,V}_proj.2.bias
 
+    public init(weight0: Tensor, bias0: Tensor, weight2: Tensor, bias2: Tensor) {
+        (self.weight0, self.bias0, self.weight2, self.bias2) = (weight0, bias0, weight2, bias2)
+    }
+
     init(_ w: WeightMap, prefix p: String) {
         (weight0, bias0) = (w["\(p).0.weight"], w["\(p).0.bias"])
         (weight2, bias2) = (w["\(p).2.weight"], w["\(p).2.bias"])

@@ -120,6 +120,23 @@ final class ReMambaGradientTests: XCTestCase {
         print("ReMambaRecipe: 400 plans within the official rule, reproducible from the seed")
     }
 
+    /// The official fine-tuning's start from a plain Mamba: Key/Query from layer 0's in_proj, Value from its
+    /// out_proj, biases and Θ zero; the result is a complete, trainable ReMamba.
+    func testInitialisationFromAPlainMamba() throws {
+        let base = try MambaGradientTests.parameters("tiny_a")
+        let p = ReMambaParameters(base: base)
+        let d = base.configuration.hiddenSize
+        XCTAssertEqual(p.key.weight2.data, base.layers[0].inProjection.rows(d..<(2 * d)).data)
+        XCTAssertEqual(p.query.weight0.data, base.layers[0].inProjection.rows((2 * d)..<(3 * d)).data)
+        XCTAssertEqual(p.value.weight0.data[1], base.layers[0].outProjection.data[1])
+        XCTAssertEqual(p.value.weight2.data[0], base.layers[0].outProjection.data[d])
+        XCTAssert(p.deltaOffsets.allSatisfy { $0.data.allSatisfy { $0 == 0 } } && p.value.bias2.data.allSatisfy { $0 == 0 })
+        XCTAssertEqual(p.named.count, base.named.count + 12 + base.layers.count)
+        let ids = (0..<30).map { ($0 * 7 + 1) % base.configuration.vocabularySize }
+        let (loss, g) = try ReMambaGradients.lossAndGradients(p, ids: ids, promptLength: 24, settings: CompressionSettings(start: 0, length: 0.3, ratio: 0.3))
+        XCTAssert(loss.isFinite && g.key.weight0.data.contains { $0 != 0 } && g.deltaOffsets[0].data.contains { $0 != 0 })
+    }
+
     /// Stage-2 targets: rows before the range keep theirs, the K − 1 first inserted rows have none, the last
     /// inserted row takes the range's last target, later rows are shifted.
     func testStage2Targets() throws {
