@@ -14,7 +14,7 @@ public struct MambaLayerTape: Sendable {
     let dtLowRank: Tensor    // [L, R]
     let B: Tensor            // [L, N]
     let C: Tensor            // [L, N]
-    let deltaRaw: Tensor     // [L, E]  dt_proj(dtLowRank) + bias, before softplus
+    let deltaRaw: Tensor     // [L, E]  δ + bias before softplus: δ = dt_proj(dtLowRank), adapted at ReMamba rows (Eq. 8)
     let checkpoints: Tensor  // [⌈L/chunk⌉, E, N] scan states at chunk starts
     let y: Tensor            // [L, E]  scan output before the gate
     let adaptation: LayerAdaptation?   // ReMamba stage 2: the Δ adaptation this block ran with
@@ -46,7 +46,7 @@ enum MambaLayerTraining {
         adaptation?.apply(to: &deltaRaw)                                                              // Eq. 8: (W r)·α + Θ
         addRows(&deltaRaw, p.dtProjectionBias)
         var delta = deltaRaw
-        Activations.softplus(&delta)                                                                  // Δ = softplus(W r + b)
+        Activations.softplus(&delta)                                                                  // Δ = softplus(δ + b)
         var ssmState = Tensor(zeros: [e, n])
         let (y, checkpoints) = SelectiveScan.forwardSavingCheckpoints(x: u, delta: delta, A: A(p), B: B, C: C, D: p.D,
                                                                       state: &ssmState, chunk: scanChunk)
