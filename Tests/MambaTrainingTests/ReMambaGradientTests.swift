@@ -137,6 +137,20 @@ final class ReMambaGradientTests: XCTestCase {
         XCTAssert(loss.isFinite && g.key.weight0.data.contains { $0 != 0 } && g.deltaOffsets[0].data.contains { $0 != 0 })
     }
 
+    /// Ablation `none` (Value inserted as is, no Δ adaptation) and random selection: the importance no longer
+    /// reaches the loss, so Query, Key and Θ get exactly zero gradients while Value gets some.
+    func testNoAdaptationLeavesQueryKeyAndOffsetsWithoutGradient() throws {
+        let p = try Self.parameters()
+        let ids = (0..<36).map { ($0 * 13 + 5) % 512 }
+        let settings = CompressionSettings(start: 0.2, length: 0.5, ratio: 0.3, selection: .random(seed: 3), adaptation: .none)
+        let (loss, g) = try ReMambaGradients.lossAndGradients(p, ids: ids, promptLength: 30, settings: settings)
+        XCTAssert(loss.isFinite)
+        for t in [g.query.weight0, g.query.bias2, g.key.weight2, g.key.bias0] + g.deltaOffsets {
+            XCTAssert(t.data.allSatisfy { $0 == 0 })
+        }
+        XCTAssert(g.value.weight0.data.contains { $0 != 0 })
+    }
+
     /// Stage-2 targets: rows before the range keep theirs, the K − 1 first inserted rows have none, the last
     /// inserted row takes the range's last target, later rows are shifted.
     func testStage2Targets() throws {
