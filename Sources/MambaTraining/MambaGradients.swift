@@ -30,46 +30,41 @@ public enum MambaGradients {
     /// The loss and ∂loss/∂(every parameter), in a value shaped like the parameters.
     public static func lossAndGradients(_ p: MambaParameters, ids: [Int], targets: [Int?]? = nil,
                                         options: TrainingOptions = TrainingOptions()) -> (loss: Double, gradients: MambaParameters) {
-        let c = p.configuration
         let targets = targets ?? nextTokenTargets(ids)
         precondition(targets.count == ids.count, "MambaGradients: \(ids.count) ids, \(targets.count) targets")
-        // Forward, keeping every block's tape (or only its input).
-        var h = embed(p.embeddings, ids)                                                   // [L, D]
-        var tapes: [MambaLayerTape?] = []
-        var inputs: [Tensor] = []
-        for layer in p.layers {
-            let (out, tape) = MambaLayerTraining.forward(h, layer, c, scanChunk: options.scanChunk)
-            if options.recomputeLayers { inputs.append(h) } else { tapes.append(tape) }
-            h = out
-        }
-        let final = RMSNorm.forward(h, weight: p.finalNorm, epsilon: c.layerNormEpsilon)   // [L, D]
-        // Loss and the backward of the head.
+        let (h, tape) = LayerStackTraining.forward(embed(p.embeddings, ids), p, options: options)    // [L, D]
         var g = p.zeros()
+        let (loss, dh) = headLossAndBackward(h, p, targets: targets, options: options, gradients: &g)
+        var stackTape = tape
+        var none: StackAdaptationGradient? = nil
+        let dEmbedded = LayerStackTraining.backward(&stackTape, p, options: options, outputGradient: dh, gradients: &g,
+                                                    adaptationGradient: &none)
+        embedBackward(ids, outputGradient: dEmbedded, weightGradient: &g.embeddings)
+        return (loss, g)
+    }
+
+    /// h [L, D] (the last block's output) → norm_f → lm_head → mean cross-entropy over the rows with a
+    /// target: (loss, ∂loss/∂h [L, D]); accumulates the gradients of norm_f and of the lm_head (tied: into
+    /// the embeddings', as PyTorch does for a shared parameter).
+    static func headLossAndBackward(_ h: Tensor, _ p: MambaParameters, targets: [Int?], options: TrainingOptions,
+                                    gradients g: inout MambaParameters) -> (loss: Double, hiddenGradient: Tensor) {
+        let epsilon = p.configuration.layerNormEpsilon
+        let final = RMSNorm.forward(h, weight: p.finalNorm, epsilon: epsilon)               // [L, D]
         var dFinal = Tensor(zeros: final.shape)
         let loss: Double
         if p.lmHead != nil {
             loss = LanguageModelHead.lossAndBackward(hidden: final, weight: p.head, targets: targets,
                                                      rowsPerChunk: options.headRowsPerChunk,
                                                      hiddenGradient: &dFinal, weightGradient: &g.lmHead!)
-        } else {  // tied: the lm_head's gradient goes into the embeddings'
+        } else {
             loss = LanguageModelHead.lossAndBackward(hidden: final, weight: p.head, targets: targets,
                                                      rowsPerChunk: options.headRowsPerChunk,
                                                      hiddenGradient: &dFinal, weightGradient: &g.embeddings)
         }
         var dh = Tensor(zeros: h.shape)
-        RMSNorm.backward(h, weight: p.finalNorm, epsilon: c.layerNormEpsilon, outputGradient: dFinal,
+        RMSNorm.backward(h, weight: p.finalNorm, epsilon: epsilon, outputGradient: dFinal,
                          inputGradient: &dh, weightGradient: &g.finalNorm)
-        // The blocks, last to first.
-        for i in stride(from: p.layers.count - 1, through: 0, by: -1) {
-            let tape = options.recomputeLayers
-                ? MambaLayerTraining.forward(inputs[i], p.layers[i], c, scanChunk: options.scanChunk).1
-                : tapes[i]!
-            if !options.recomputeLayers { tapes[i] = nil }                                 // free as we go
-            dh = MambaLayerTraining.backward(tape, p.layers[i], c, scanChunk: options.scanChunk,
-                                             outputGradient: dh, gradients: &g.layers[i])
-        }
-        embedBackward(ids, outputGradient: dh, weightGradient: &g.embeddings)
-        return (loss, g)
+        return (loss, dh)
     }
 
     /// Logits [L, V] of the training forward (tests compare them with `MambaModel`'s inference forward).

@@ -14,9 +14,10 @@ public struct MambaLayerTape: Sendable {
     let dtLowRank: Tensor    // [L, R]
     let B: Tensor            // [L, N]
     let C: Tensor            // [L, N]
-    let deltaRaw: Tensor     // [L, E]  dt_proj(dtLowRank) + bias, before softplus
+    let deltaRaw: Tensor     // [L, E]  δ + bias before softplus: δ = dt_proj(dtLowRank), adapted at ReMamba rows (Eq. 8)
     let checkpoints: Tensor  // [⌈L/chunk⌉, E, N] scan states at chunk starts
     let y: Tensor            // [L, E]  scan output before the gate
+    let adaptation: LayerAdaptation?   // ReMamba stage 2: the Δ adaptation this block ran with
     // Not kept (recomputed in the backward, element-wise): u = SiLU(convOut), Δ = softplus(deltaRaw),
     // A = −exp(A_log), the gated output y ⊙ SiLU(z).
 }
@@ -26,9 +27,10 @@ enum MambaLayerTraining {
         Tensor(shape: p.aLog.shape, data: p.aLog.data.map { -Foundation.exp($0) })
     }
 
-    /// hidden [L, D] → (hidden [L, D], tape), from a zero conv and SSM state.
+    /// hidden [L, D] → (hidden [L, D], tape), from a zero conv and SSM state; `adaptation` (ReMamba stage 2)
+    /// rewrites δ at its rows (Eq. 8).
     static func forward(_ hidden: Tensor, _ p: MambaLayerParameters, _ c: MambaConfiguration,
-                        scanChunk: Int) -> (Tensor, MambaLayerTape) {
+                        scanChunk: Int, adaptation: LayerAdaptation? = nil) -> (Tensor, MambaLayerTape) {
         let (e, n, r, k) = (c.innerSize, c.stateSize, c.timeStepRank, c.convolutionKernel)
         let normed = RMSNorm.forward(hidden, weight: p.norm, epsilon: c.layerNormEpsilon)
         let xz = Linear.forward(normed, weight: p.inProjection, bias: p.inProjectionBias)            // [L, 2E]
@@ -40,10 +42,11 @@ enum MambaLayerTraining {
         let xDBL = Linear.forward(u, weight: p.xProjection)                                           // [L, R + 2N]
         let dtLowRank = ColumnBlocks.slice(xDBL, 0, r)
         let B = ColumnBlocks.slice(xDBL, r, n), C = ColumnBlocks.slice(xDBL, r + n, n)               // [L, N] each
-        var deltaRaw = Linear.forward(dtLowRank, weight: p.dtProjection)                              // [L, E]
+        var deltaRaw = Linear.forward(dtLowRank, weight: p.dtProjection)                              // [L, E] W r
+        adaptation?.apply(to: &deltaRaw)                                                              // Eq. 8: (W r)·α + Θ
         addRows(&deltaRaw, p.dtProjectionBias)
         var delta = deltaRaw
-        Activations.softplus(&delta)                                                                  // Δ = softplus(W r + b)
+        Activations.softplus(&delta)                                                                  // Δ = softplus(δ + b)
         var ssmState = Tensor(zeros: [e, n])
         let (y, checkpoints) = SelectiveScan.forwardSavingCheckpoints(x: u, delta: delta, A: A(p), B: B, C: C, D: p.D,
                                                                       state: &ssmState, chunk: scanChunk)
@@ -52,13 +55,22 @@ enum MambaLayerTraining {
         var out = Linear.forward(gated, weight: p.outProjection, bias: p.outProjectionBias)           // [L, D]
         for i in 0..<out.count { out.data[i] += hidden.data[i] }                                      // residual
         let tape = MambaLayerTape(input: hidden, normed: normed, xIn: xIn, z: z, convOut: convOut, dtLowRank: dtLowRank,
-                                  B: B, C: C, deltaRaw: deltaRaw, checkpoints: checkpoints, y: y)
+                                  B: B, C: C, deltaRaw: deltaRaw, checkpoints: checkpoints, y: y,
+                                  adaptation: adaptation)
         return (out, tape)
     }
 
     /// dOut = ∂loss/∂(block output) [L, D] → ∂loss/∂(block input) [L, D]; accumulates into `g`.
     static func backward(_ tape: MambaLayerTape, _ p: MambaLayerParameters, _ c: MambaConfiguration, scanChunk: Int,
                          outputGradient dOut: Tensor, gradients g: inout MambaLayerParameters) -> Tensor {
+        var none: LayerAdaptation.Gradient? = nil
+        return backward(tape, p, c, scanChunk: scanChunk, outputGradient: dOut, gradients: &g, adaptationGradient: &none)
+    }
+
+    /// The same, for a block that ran with `tape.adaptation`: also accumulates dα and dΘ_l into `adaptationGradient`.
+    static func backward(_ tape: MambaLayerTape, _ p: MambaLayerParameters, _ c: MambaConfiguration, scanChunk: Int,
+                         outputGradient dOut: Tensor, gradients g: inout MambaLayerParameters,
+                         adaptationGradient: inout LayerAdaptation.Gradient?) -> Tensor {
         let (l, e, n, r) = (tape.input.rows, c.innerSize, c.stateSize, c.timeStepRank)
         let zerosLE = Tensor(zeros: [l, e])
         // out = out_proj(y ⊙ SiLU(z)) + input
@@ -81,14 +93,18 @@ enum MambaLayerTraining {
                                chunk: scanChunk, outputGradient: dy, dx: &du, dDelta: &dDelta, dA: &dA, dB: &dB, dC: &dC,
                                dD: &g.D, dInitialState: &dInitial)
         for i in 0..<dA.count { g.aLog.data[i] += dA.data[i] * a.data[i] }                  // dA/dA_log = −exp(A_log) = A
-        // Δ = softplus(dt_proj(dtLowRank) + b)
+        // Δ = softplus(δ + b), δ = W r except at the adapted rows (Eq. 8); the bias sees dδ unscaled.
         var dDeltaRaw = zerosLE
         Activations.softplusBackward(tape.deltaRaw, outputGradient: dDelta, inputGradient: &dDeltaRaw)
+        Linear.accumulateColumnSums(dDeltaRaw, into: &g.dtProjectionBias)
+        if let adaptation = tape.adaptation {
+            precondition(adaptationGradient != nil, "MambaLayerTraining.backward: an adapted block needs an adaptation gradient")
+            dDeltaRaw = adaptation.backward(dtLowRank: tape.dtLowRank, dtProjection: p.dtProjection,
+                                            deltaGradient: dDeltaRaw, gradient: &adaptationGradient!)
+        }
         var dDtLowRank = Tensor(zeros: [l, r])
-        var dtBias: Tensor? = g.dtProjectionBias
         Linear.backward(tape.dtLowRank, weight: p.dtProjection, outputGradient: dDeltaRaw, inputGradient: &dDtLowRank,
-                        weightGradient: &g.dtProjection, biasGradient: &dtBias)
-        g.dtProjectionBias = dtBias!
+                        weightGradient: &g.dtProjection)
         // x_proj: u → (dtLowRank, B, C); u is also the scan's x, whose gradient du already holds.
         let dXDBL = ColumnBlocks.concatenate([dDtLowRank, dB, dC])
         Linear.backward(u, weight: p.xProjection, outputGradient: dXDBL, inputGradient: &du, weightGradient: &g.xProjection)

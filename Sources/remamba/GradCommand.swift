@@ -9,20 +9,36 @@ import TensorCore
 /// every parameter, written to a safetensors file: `loss` (F32 [1]) and `grad.<checkpoint name>` per
 /// parameter, in the checkpoint's shape (a tied lm_head: one gradient, under backbone.embeddings.weight).
 /// Other tools check the backward through this interface: keep it stable.
+/// With --remamba (a ReMamba checkpoint): the training loss of ReMamba, the first --prompt-length ids being the
+/// prompt that stage 1 compresses, and the gradients of the base's and ReMamba's parameters (Q/K/V_proj,
+/// layers.N.mixer.ret_bias.param), through both stages (`ReMambaGradients`).
 struct Grad: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Write the loss of --ids and the gradient of every parameter to a safetensors file (Mamba-1).")
+        abstract: "Write the loss of --ids and the gradient of every parameter to a safetensors file (Mamba-1, or ReMamba on Mamba-1).")
 
     @OptionGroup var modelOptions: ModelOptions
     @Option(name: .long, help: "Comma-separated token ids (at least 2), e.g. 1,2,3.") var ids: String
     @Option(name: .long, help: "Output safetensors file (written atomically).") var out: String
     @Option(name: .long, help: "Scan states kept every this many steps (the rest are recomputed).") var scanChunk = 64
+    @OptionGroup var remamba: ReMambaOptions
+    @Option(name: .long, help: "With --remamba: the first N ids are the prompt that stage 1 compresses (default: all of them).")
+    var promptLength: Int?
+    @Flag(name: .long, help: "With --remamba: score only the response (the positions from the prompt's last on), as fine-tuning does.")
+    var responseOnly = false
+    @Flag(name: .long, inversion: .prefixedNo,
+          help: "With --remamba: multiply ∂loss/∂α by α once more, as the official training backward does.")
+    var scaleImportanceGradient = true
 
     func validate() throws {
         if scanChunk < 1 { throw ValidationError("--scan-chunk must be ≥ 1, got \(scanChunk)") }
         if modelOptions.adapter != nil {
             throw ValidationError("grad differentiates the checkpoint's own parameters; --adapter is not supported (merge the adapter into a checkpoint first)")
         }
+        if !remamba.remamba && (promptLength != nil || responseOnly) {
+            throw ValidationError("--prompt-length and --response-only need --remamba")
+        }
+        if remamba.appendCompressed { throw ValidationError("grad: --append-compressed is not trainable; use the replace placement") }
+        if let promptLength, promptLength < 1 { throw ValidationError("--prompt-length must be ≥ 1, got \(promptLength)") }
     }
 
     func run() throws {
@@ -31,18 +47,37 @@ struct Grad: ParsableCommand {
             throw ValidationError("--ids: the loss needs at least 2 ids (each position predicts the next), got \(tokens.count)")
         }
         do {
-            let parameters = try MambaParameters(directory: modelOptions.openDirectory())
-            let v = parameters.configuration.vocabularySize
-            if let position = tokens.firstIndex(where: { $0 < 0 || $0 >= v }) {
-                throw ModelError.tokenOutOfRange(id: tokens[position], position: position, vocabularySize: v)
+            let directory = try modelOptions.openDirectory()
+            let options = TrainingOptions(scanChunk: scanChunk)
+            let loss: Double, named: [(String, Tensor)]
+            if let settings = remamba.settings(defaults: directory.configuration.compressionDefaults) {
+                let parameters = try ReMambaParameters(directory: directory)
+                try checkTokens(tokens, vocabularySize: parameters.configuration.vocabularySize)
+                let prompt = promptLength ?? tokens.count
+                if prompt > tokens.count { throw ValidationError("--prompt-length \(prompt) exceeds the \(tokens.count) ids") }
+                var targets = MambaGradients.nextTokenTargets(tokens)
+                if responseOnly { for t in 0..<(prompt - 1) { targets[t] = nil } }
+                let result = try ReMambaGradients.lossAndGradients(parameters, ids: tokens, promptLength: prompt, targets: targets,
+                                                                   settings: settings, scaleImportanceGradient: scaleImportanceGradient,
+                                                                   options: options)
+                (loss, named) = (result.loss, result.gradients.named)
+            } else {
+                let parameters = try MambaParameters(directory: directory)
+                try checkTokens(tokens, vocabularySize: parameters.configuration.vocabularySize)
+                let result = MambaGradients.lossAndGradients(parameters, ids: tokens, options: options)
+                (loss, named) = (result.loss, result.gradients.named)
             }
-            let (loss, gradients) = MambaGradients.lossAndGradients(parameters, ids: tokens,
-                                                                    options: TrainingOptions(scanChunk: scanChunk))
             var tensors: [(String, SafetensorsWriter.Value)] = [("loss", .float32(Tensor(shape: [1], data: [Float(loss)])))]
-            tensors += gradients.named.map { ("grad.\($0.0)", .float32($0.1)) }
+            tensors += named.map { ("grad.\($0.0)", .float32($0.1)) }
             try SafetensorsWriter.write(tensors, to: URL(fileURLWithPath: out))
         } catch let error as ValidationError { throw error } catch {
             throw CommandFailure(error)
+        }
+    }
+
+    func checkTokens(_ tokens: [Int], vocabularySize v: Int) throws {
+        if let position = tokens.firstIndex(where: { $0 < 0 || $0 >= v }) {
+            throw ModelError.tokenOutOfRange(id: tokens[position], position: position, vocabularySize: v)
         }
     }
 }

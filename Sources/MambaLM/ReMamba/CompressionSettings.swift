@@ -105,4 +105,13 @@ public struct CompressionPlan: Sendable, Equatable {
             throw .notEnoughRows(keep: keep, rows: max(range.count, 0), promptLength: l, start: start)
         }
     }
+
+    /// A plan given by its integers (st, to_len, K), as a training recipe draws them (`ReMambaRecipe`).
+    public init(promptLength l: Int, start: Int, length: Int, keep: Int) throws(CompressionError) {
+        precondition(l >= 1 && start >= 0 && length >= 1 && keep >= 1, "CompressionPlan: L \(l), st \(start), to_len \(length), K \(keep)")
+        (promptLength, self.start, self.length, self.keep) = (l, start, length, keep)
+        if keep > range.count {
+            throw .notEnoughRows(keep: keep, rows: max(range.count, 0), promptLength: l, start: start)
+        }
+    }
 }

@@ -38,14 +38,14 @@ public struct SelectiveCompression: Sendable {
     }
 
     /// torch's CosineSimilarity(eps = 1e-8): Σ (k / max(‖k‖, ε)) · (q / max(‖q‖, ε)), each norm clamped on its own.
-    static func cosine(_ a: ArraySlice<Float>, _ b: ArraySlice<Float>) -> Float {
+    package static func cosine(_ a: ArraySlice<Float>, _ b: ArraySlice<Float>) -> Float {
         var dot = 0.0, na = 0.0, nb = 0.0
         for (x, y) in zip(a, b) { dot += Double(x) * Double(y); na += Double(x) * Double(x); nb += Double(y) * Double(y) }
         return Float(dot / (max(na.squareRoot(), 1e-8) * max(nb.squareRoot(), 1e-8)))
     }
 
     /// K offsets of `scores`, ascending.
-    static func choose(_ k: Int, from scores: [Float], selection: CompressionSettings.Selection) -> [Int] {
+    package static func choose(_ k: Int, from scores: [Float], selection: CompressionSettings.Selection) -> [Int] {
         let n = scores.count
         switch selection {
         case .topK:

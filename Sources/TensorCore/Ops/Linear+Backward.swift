@@ -58,7 +58,7 @@ extension Linear {
     }
 
     /// db[j] += Σ_t m[t, j], summed in Double.
-    static func accumulateColumnSums(_ m: Tensor, into db: inout Tensor) {
+    public static func accumulateColumnSums(_ m: Tensor, into db: inout Tensor) {
         let c = m.columns
         precondition(db.count == c, "Linear.backward: bias gradient \(db.shape) for \(c) outputs")
         var sums = [Double](repeating: 0, count: c)
