@@ -1,0 +1,58 @@
+import Foundation
+import MambaLM
+import TensorCore
+
+/// Forward and backward of the whole Mamba-2 language model (Hugging Face `Mamba2ForCausalLM`) for the
+/// mean next-token cross-entropy, as `model(ids, labels=ids).loss` in transformers; the same API as
+/// `MambaGradients` (targets `[Int?]`, nil = no loss at that position; default next-token).
+///   embeddings → L × (h ← h + Mixer(RMSNorm(h))) → norm_f → lm_head → cross-entropy
+/// `options.scanChunk` is the spacing of the SSD state checkpoints (a multiple of chunk_size keeps the
+/// training forward bit-identical to the inference forward). Legend: L length, D d_model, V vocab.
+public enum Mamba2Gradients {
+    /// The loss and ∂loss/∂(every parameter), in a value shaped like the parameters.
+    public static func lossAndGradients(_ p: Mamba2Parameters, ids: [Int], targets: [Int?]? = nil,
+                                        options: TrainingOptions = TrainingOptions()) -> (loss: Double, gradients: Mamba2Parameters) {
+        let c = p.configuration
+        let targets = targets ?? MambaGradients.nextTokenTargets(ids)
+        precondition(targets.count == ids.count, "Mamba2Gradients: \(ids.count) ids, \(targets.count) targets")
+        // Forward, keeping every block's tape (or only its input).
+        var h = MambaGradients.embed(p.embeddings, ids)                                     // [L, D]
+        var tapes: [Mamba2LayerTape?] = []
+        var inputs: [Tensor] = []
+        for layer in p.layers {
+            let (out, tape) = Mamba2LayerTraining.forward(h, layer, c, scanChunk: options.scanChunk)
+            if options.recomputeLayers { inputs.append(h) } else { tapes.append(tape) }
+            h = out
+        }
+        let final = RMSNorm.forward(h, weight: p.finalNorm, epsilon: c.layerNormEpsilon)    // [L, D]
+        // Loss and the backward of the head (tied: the lm_head's gradient goes into the embeddings').
+        var g = p.zeros()
+        var dFinal = Tensor(zeros: final.shape)
+        var dHead = g.lmHead ?? g.embeddings
+        let loss = LanguageModelHead.lossAndBackward(hidden: final, weight: p.head, targets: targets,
+                                                     rowsPerChunk: options.headRowsPerChunk,
+                                                     hiddenGradient: &dFinal, weightGradient: &dHead)
+        if g.lmHead != nil { g.lmHead = dHead } else { g.embeddings = dHead }
+        var dh = Tensor(zeros: h.shape)
+        RMSNorm.backward(h, weight: p.finalNorm, epsilon: c.layerNormEpsilon, outputGradient: dFinal,
+                         inputGradient: &dh, weightGradient: &g.finalNorm)
+        // The blocks, last to first.
+        for i in stride(from: p.layers.count - 1, through: 0, by: -1) {
+            let tape = options.recomputeLayers
+                ? Mamba2LayerTraining.forward(inputs[i], p.layers[i], c, scanChunk: options.scanChunk).1
+                : tapes[i]!
+            if !options.recomputeLayers { tapes[i] = nil }                                  // free as we go
+            dh = Mamba2LayerTraining.backward(tape, p.layers[i], c, scanChunk: options.scanChunk,
+                                              outputGradient: dh, gradients: &g.layers[i])
+        }
+        MambaGradients.embedBackward(ids, outputGradient: dh, weightGradient: &g.embeddings)
+        return (loss, g)
+    }
+
+    /// Logits [L, V] of the training forward (tests compare them with `Mamba2Model`'s inference forward).
+    public static func logits(_ p: Mamba2Parameters, ids: [Int], options: TrainingOptions = TrainingOptions()) -> Tensor {
+        var h = MambaGradients.embed(p.embeddings, ids)
+        for layer in p.layers { h = Mamba2LayerTraining.forward(h, layer, p.configuration, scanChunk: options.scanChunk).0 }
+        return Linear.forward(RMSNorm.forward(h, weight: p.finalNorm, epsilon: p.configuration.layerNormEpsilon), weight: p.head)
+    }
+}
