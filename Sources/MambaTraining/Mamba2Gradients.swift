@@ -24,18 +24,15 @@ public enum Mamba2Gradients {
             if options.recomputeLayers { inputs.append(h) } else { tapes.append(tape) }
             h = out
         }
-        let final = RMSNorm.forward(h, weight: p.finalNorm, epsilon: c.layerNormEpsilon)    // [L, D]
-        // Loss and the backward of the head (tied: the lm_head's gradient goes into the embeddings').
+        // norm_f, lm_head and the loss, and their backward (tied: the lm_head's gradient goes into the embeddings').
         var g = p.zeros()
-        var dFinal = Tensor(zeros: final.shape)
-        var dHead = g.lmHead ?? g.embeddings
-        let loss = LanguageModelHead.lossAndBackward(hidden: final, weight: p.head, targets: targets,
-                                                     rowsPerChunk: options.headRowsPerChunk,
-                                                     hiddenGradient: &dFinal, weightGradient: &dHead)
-        if g.lmHead != nil { g.lmHead = dHead } else { g.embeddings = dHead }
-        var dh = Tensor(zeros: h.shape)
-        RMSNorm.backward(h, weight: p.finalNorm, epsilon: c.layerNormEpsilon, outputGradient: dFinal,
-                         inputGradient: &dh, weightGradient: &g.finalNorm)
+        let epsilon = c.layerNormEpsilon
+        let (loss, hiddenGradient) = g.lmHead != nil
+            ? MambaGradients.headLossAndBackward(h, finalNorm: p.finalNorm, head: p.head, epsilon: epsilon, targets: targets,
+                                                 options: options, finalNormGradient: &g.finalNorm, headGradient: &g.lmHead!)
+            : MambaGradients.headLossAndBackward(h, finalNorm: p.finalNorm, head: p.head, epsilon: epsilon, targets: targets,
+                                                 options: options, finalNormGradient: &g.finalNorm, headGradient: &g.embeddings)
+        var dh = hiddenGradient                                                             // [L, D]
         // The blocks, last to first.
         for i in stride(from: p.layers.count - 1, through: 0, by: -1) {
             let tape = options.recomputeLayers
