@@ -6,8 +6,8 @@ import TensorCore
 /// mean next-token cross-entropy, as `model(ids, labels=ids).loss` in transformers; the same API as
 /// `MambaGradients` (targets `[Int?]`, nil = no loss at that position; default next-token).
 ///   embeddings → L × (h ← h + Mixer(RMSNorm(h))) → norm_f → lm_head → cross-entropy
-/// `options.scanChunk` is the spacing of the SSD state checkpoints (a multiple of chunk_size keeps the
-/// training forward bit-identical to the inference forward). Legend: L length, D d_model, V vocab.
+/// `options.scanChunk`, rounded up to a multiple of chunk_size, is the spacing of the SSD state checkpoints
+/// (see `Mamba2LayerTraining.checkpointSpacing`). Legend: L length, D d_model, V vocab.
 public enum Mamba2Gradients {
     /// The loss and ∂loss/∂(every parameter), in a value shaped like the parameters.
     public static func lossAndGradients(_ p: Mamba2Parameters, ids: [Int], targets: [Int?]? = nil,

@@ -13,7 +13,7 @@ public struct Mamba2LayerTape: Sendable {
     let xBC: Tensor          // [L, X]  conv1d input (in_proj columns E ..< E + X)
     let convOut: Tensor      // [L, X]  conv1d output before SiLU
     let dtRaw: Tensor        // [L, H]  in_proj's dt columns + dt_bias, before softplus
-    let checkpoints: Tensor  // [K, E, N] SSD states at the start of every scanChunk positions
+    let checkpoints: Tensor  // [K, E, N] SSD states every `checkpointSpacing` positions
     let y: Tensor            // [L, E]  SSD output (D skip included), before the gated norm
     // Not kept (recomputed in the backward, element-wise): SiLU(convOut) = (x, B, C), Δ, A = −exp(A_log).
 }
@@ -36,6 +36,13 @@ enum Mamba2LayerTraining {
     }
 
     static func clamp(_ v: Float, _ limit: ClosedRange<Float>) -> Float { min(max(v, limit.lowerBound), limit.upperBound) }
+
+    /// SSD states are kept every this many positions: scanChunk rounded up to a multiple of chunk_size, so
+    /// the training forward runs the inference forward's SSD chunks (bit-identical logits), and the [E, N]
+    /// states (N = 128 in the released models, 8× Mamba-1's) are kept at most once per SSD chunk.
+    static func checkpointSpacing(_ scanChunk: Int, _ c: Mamba2Configuration) -> Int {
+        (max(scanChunk, 1) + c.chunkSize - 1) / c.chunkSize * c.chunkSize
+    }
 
     /// The conv output after SiLU split into x [L, E], B and C [L, G·N].
     static func ssmInputs(_ convOut: Tensor, _ c: Mamba2Configuration) -> (x: Tensor, B: Tensor, C: Tensor) {
@@ -61,7 +68,7 @@ enum Mamba2LayerTraining {
         var ssmState = Tensor(zeros: [e, c.stateSize])
         let (y, checkpoints) = StateSpaceDuality.chunkedSavingCheckpoints(
             x: xs, delta: delta(dtRaw, c), A: A(p), B: B, C: C, D: p.D, groups: c.numberOfGroups,
-            chunkSize: c.chunkSize, state: &ssmState, chunk: scanChunk)                                 // [L, E]
+            chunkSize: c.chunkSize, state: &ssmState, chunk: checkpointSpacing(scanChunk, c))                                 // [L, E]
         let gated = GatedRMSNorm.forward(y, gate: z, weight: p.gatedNorm, groupSize: c.normGroupSize,
                                          epsilon: c.layerNormEpsilon, normBeforeGate: c.normBeforeGate) // [L, E]
         var out = Linear.forward(gated, weight: p.outProjection, bias: p.outProjectionBias)            // [L, D]
@@ -91,7 +98,7 @@ enum Mamba2LayerTraining {
         var dx = Tensor(zeros: [l, e]), dDelta = Tensor(zeros: [l, h]), dA = Tensor(zeros: [h])
         var dB = Tensor(zeros: [l, gn]), dC = Tensor(zeros: [l, gn]), dInitial = Tensor(zeros: [e, c.stateSize])
         StateSpaceDuality.backward(x: xs, delta: delta, A: a, B: B, C: C, D: p.D, groups: c.numberOfGroups,
-                                   checkpoints: tape.checkpoints, chunk: scanChunk, outputGradient: dy,
+                                   checkpoints: tape.checkpoints, chunk: checkpointSpacing(scanChunk, c), outputGradient: dy,
                                    dx: &dx, dDelta: &dDelta, dA: &dA, dB: &dB, dC: &dC, dD: &g.D, dInitialState: &dInitial)
         for i in 0..<h { g.aLog.data[i] += dA.data[i] * a.data[i] }                    // dA/dA_log = −exp(A_log) = A
         // Δ = clamp(softplus(dtRaw)): the clamp passes the gradient only where softplus(dtRaw) lies in

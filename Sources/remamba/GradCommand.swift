@@ -20,7 +20,7 @@ struct Grad: ParsableCommand {
     @OptionGroup var modelOptions: ModelOptions
     @Option(name: .long, help: "Comma-separated token ids (at least 2), e.g. 1,2,3.") var ids: String
     @Option(name: .long, help: "Output safetensors file (written atomically).") var out: String
-    @Option(name: .long, help: "Scan states kept every this many steps (the rest are recomputed; Mamba-2: a multiple of chunk_size keeps the forward identical to inference).")
+    @Option(name: .long, help: "Scan states kept every this many steps (the rest are recomputed; Mamba-2: rounded up to a multiple of chunk_size).")
     var scanChunk = 64
     @OptionGroup var remamba: ReMambaOptions
     @Option(name: .long, help: "With --remamba: the first N ids are the prompt that stage 1 compresses (default: all of them).")
