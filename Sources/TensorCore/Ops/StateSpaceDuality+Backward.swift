@@ -5,8 +5,11 @@ import Foundation
 ///
 /// Memory, as `SelectiveScan+Backward`: the forward keeps only the state at the start of every `chunk`
 /// positions (checkpoints [K, E, N]); the backward walks the chunks in reverse and recomputes the states
-/// of one chunk of one head at a time with the recurrence ((chunk + 1)·P·N per worker), vectorized over
-/// the [P, N] state. With a_t = exp(Δ_t·A) (a scalar per head and position) and G_t = ∂loss/∂h_t [P, N]
+/// of one chunk of one head at a time with the recurrence, vectorized over the [P, N] state. A state is
+/// P·N floats (32 KB at the released 64 × 128), so a whole chunk of them (8 MB at chunk 256) would stream
+/// through memory twice per position; instead the chunk is recomputed in blocks of `recomputeBlock`
+/// positions: once forward keeping only the state at each block start, then block by block in reverse,
+/// keeping the block's (recomputeBlock + 1) states (~0.5 MB, cache-resident) for its backward. With a_t = exp(Δ_t·A) (a scalar per head and position) and G_t = ∂loss/∂h_t [P, N]
 /// (the carry from t+1 plus dy_t C_tᵀ):
 ///   dC_t[s]  += Σ_heads of g Σ_p dy_t[p]·h_t[p,s]        dD      += Σ_t Σ_p dy_t[p]·x_t[p]
 ///   dB_t[s]  += Σ_heads of g Σ_p G_t[p,s]·Δ_t·x_t[p]      dx_t[p] += dy_t[p]·D + Δ_t·Σ_s G_t[p,s]·B_t[s]
@@ -88,15 +91,20 @@ extension StateSpaceDuality {
         let length, heads, headDim, groups, states, chunk: Int
     }
 
+    /// Positions recomputed and walked back together (see the extension's comment).
+    static let recomputeBlock = 16
+
     /// One worker's buffers and the backward of one head over all positions, chunk by chunk in reverse.
     final class HeadBackwardWork {
         let io: SSDGradientPointers
-        /// partialB / partialC [L, G·N]; states [(chunk+1), P, N] (h at chunk steps 0…chunk); carry [P, N];
-        /// decay [chunk] (a_t of the chunk)
-        let partialB, partialC, states, carry, decay: UnsafeMutablePointer<Float>
+        let block: Int
+        /// partialB / partialC [L, G·N]; starts [⌈chunk/block⌉, P, N] (h at each block start of the chunk);
+        /// states [block + 1, P, N] (h at block steps 0…block); carry [P, N]; decay [block] (a_t of the block)
+        let partialB, partialC, starts, states, carry, decay: UnsafeMutablePointer<Float>
 
         init(_ io: SSDGradientPointers) {
             self.io = io
+            block = min(io.chunk, StateSpaceDuality.recomputeBlock)
             let (p, n) = (io.headDim, io.states)
             func buffer(_ count: Int) -> UnsafeMutablePointer<Float> {
                 let pointer = UnsafeMutablePointer<Float>.allocate(capacity: count)
@@ -104,84 +112,109 @@ extension StateSpaceDuality {
                 return pointer
             }
             (partialB, partialC) = (buffer(io.length * io.groups * n), buffer(io.length * io.groups * n))
-            (states, carry, decay) = (buffer((io.chunk + 1) * p * n), buffer(p * n), buffer(io.chunk))
+            starts = buffer((io.chunk + block - 1) / block * p * n)
+            (states, carry, decay) = (buffer((block + 1) * p * n), buffer(p * n), buffer(block))
         }
 
-        deinit { for pointer in [partialB, partialC, states, carry, decay] { pointer.deallocate() } }
+        deinit { for pointer in [partialB, partialC, starts, states, carry, decay] { pointer.deallocate() } }
 
         func run(head: Int, a: Float, d: Float) {
-            let (l, h, p, n, chunk) = (io.length, io.heads, io.headDim, io.states, io.chunk)
+            let (l, h, pn, chunk) = (io.length, io.heads, io.headDim * io.states, io.chunk)
             let group = head / (h / io.groups)
-            let (xStride, bStride, pn) = (h * p, io.groups * n, p * n)
             carry.update(repeating: 0, count: pn)
-            var dASum: Float = 0, dDSum: Float = 0
+            var sums = (dA: Float(0), dD: Float(0))
             for k in stride(from: (l + chunk - 1) / chunk - 1, through: 0, by: -1) {
                 let (t0, t1) = (k * chunk, min(l, (k + 1) * chunk))
-                // Recompute h_{t0} … h_{t1} with the recurrence.
-                states.update(from: io.checkpoints + k * h * pn + head * pn, count: pn)
-                for t in t0..<t1 {
-                    let i = t - t0
-                    let dt = io.delta[t * h + head]
-                    let decayT = Foundation.exp(dt * a)
-                    decay[i] = decayT
-                    let bt = io.B + t * bStride + group * n, xt = io.x + t * xStride + head * p
-                    let previous = states + i * pn, next = states + (i + 1) * pn
-                    for row in 0..<p {
-                        let input = dt * xt[row]
-                        let hp = previous + row * n, hn = next + row * n
-                        for s in 0..<n { hn[s] = decayT * hp[s] + input * bt[s] }
-                    }
+                let blocks = (t1 - t0 + block - 1) / block
+                // The state at every block start, from the chunk's checkpoint.
+                starts.update(from: io.checkpoints + k * h * pn + head * pn, count: pn)
+                for j in 0..<(blocks - 1) {
+                    let b0 = t0 + j * block
+                    recompute(head: head, group: group, a: a, rows: b0..<(b0 + block), from: starts + j * pn)
+                    (starts + (j + 1) * pn).update(from: states + block * pn, count: pn)
                 }
-                // Walk the chunk backwards.
-                for t in stride(from: t1 - 1, through: t0, by: -1) {
-                    let i = t - t0
-                    let dt = io.delta[t * h + head], decayT = decay[i]
-                    let bt = io.B + t * bStride + group * n, ct = io.C + t * bStride + group * n
-                    let pb = partialB + t * bStride + group * n, pc = partialC + t * bStride + group * n
-                    let xt = io.x + t * xStride + head * p, dyt = io.dy + t * xStride + head * p
-                    let dxt = io.dx + t * xStride + head * p
-                    var stateDot: Float = 0, xGB: Float = 0
-                    for row in 0..<p {
-                        let (dyv, xv) = (dyt[row], xt[row])
-                        let g = carry + row * n
-                        let hp = states + i * pn + row * n, hn = states + (i + 1) * pn + row * n
-                        let input = dt * xv
-                        // 16 states at a time (the two dot products would otherwise not vectorize), then the rest.
-                        var gBLanes = Float16x(), ghLanes = Float16x()
-                        var s = 0
-                        while s + 16 <= n {
-                            let gs = lanes(g + s) + dyv * lanes(ct + s)   // G_t[row, s ..< s+16]
-                            store(lanes(pc + s) + dyv * lanes(hn + s), pc + s)
-                            store(lanes(pb + s) + gs * input, pb + s)
-                            gBLanes += gs * lanes(bt + s)
-                            ghLanes += gs * lanes(hp + s)
-                            store(gs * decayT, g + s)                    // the carry to t − 1
-                            s += 16
-                        }
-                        var gB = gBLanes.sum(), gh = ghLanes.sum()
-                        while s < n {
-                            let gs = g[s] + dyv * ct[s]
-                            pc[s] += dyv * hn[s]
-                            pb[s] += gs * input
-                            gB += gs * bt[s]
-                            gh += gs * hp[s]
-                            g[s] = gs * decayT
-                            s += 1
-                        }
-                        dDSum += dyv * xv
-                        dxt[row] += dyv * d + dt * gB
-                        xGB += xv * gB
-                        stateDot += gh
-                    }
-                    let dLog = decayT * stateDot                        // ∂loss/∂(Δ_t·A)
-                    io.dDelta[t * h + head] += xGB + dLog * a
-                    dASum += dLog * dt
+                // Block by block in reverse: its states again, then its backward.
+                for j in stride(from: blocks - 1, through: 0, by: -1) {
+                    let rows = (t0 + j * block)..<min(t1, t0 + (j + 1) * block)
+                    recompute(head: head, group: group, a: a, rows: rows, from: starts + j * pn)
+                    walkBack(head: head, group: group, a: a, d: d, rows: rows, sums: &sums)
                 }
             }
-            io.dA[head] += dASum
-            io.dD[head] += dDSum
+            io.dA[head] += sums.dA
+            io.dD[head] += sums.dD
             let dState = io.dState + head * pn
             for i in 0..<pn { dState[i] += carry[i] }
+        }
+
+        /// states[0] = h at rows.lowerBound (`start`), states[i + 1] = h after row rows.lowerBound + i, and
+        /// decay[i] = a of that row: the forward recurrence h_t = a_t·h_{t−1} + Δ_t·x_t B_tᵀ.
+        func recompute(head: Int, group: Int, a: Float, rows: Range<Int>, from start: UnsafePointer<Float>) {
+            let (h, p, n) = (io.heads, io.headDim, io.states)
+            let (xStride, bStride, pn) = (h * p, io.groups * n, p * n)
+            states.update(from: start, count: pn)
+            for t in rows {
+                let i = t - rows.lowerBound
+                let dt = io.delta[t * h + head]
+                let decayT = Foundation.exp(dt * a)
+                decay[i] = decayT
+                let bt = io.B + t * bStride + group * n, xt = io.x + t * xStride + head * p
+                let previous = states + i * pn, next = states + (i + 1) * pn
+                for row in 0..<p {
+                    let input = dt * xt[row]
+                    let hp = previous + row * n, hn = next + row * n
+                    for s in 0..<n { hn[s] = decayT * hp[s] + input * bt[s] }
+                }
+            }
+        }
+
+        /// The backward of `rows` (their states in `states`), last row first, carrying G in `carry`.
+        func walkBack(head: Int, group: Int, a: Float, d: Float, rows: Range<Int>, sums: inout (dA: Float, dD: Float)) {
+            let (h, p, n) = (io.heads, io.headDim, io.states)
+            let (xStride, bStride, pn) = (h * p, io.groups * n, p * n)
+            for t in rows.reversed() {
+                let i = t - rows.lowerBound
+                let dt = io.delta[t * h + head], decayT = decay[i]
+                let bt = io.B + t * bStride + group * n, ct = io.C + t * bStride + group * n
+                let pb = partialB + t * bStride + group * n, pc = partialC + t * bStride + group * n
+                let xt = io.x + t * xStride + head * p, dyt = io.dy + t * xStride + head * p
+                let dxt = io.dx + t * xStride + head * p
+                var stateDot: Float = 0, xGB: Float = 0
+                for row in 0..<p {
+                    let (dyv, xv) = (dyt[row], xt[row])
+                    let g = carry + row * n
+                    let hp = states + i * pn + row * n, hn = states + (i + 1) * pn + row * n
+                    let input = dt * xv
+                    // 16 states at a time (the two dot products would otherwise not vectorize), then the rest.
+                    var gBLanes = Float16x(), ghLanes = Float16x()
+                    var s = 0
+                    while s + 16 <= n {
+                        let gs = lanes(g + s) + dyv * lanes(ct + s)   // G_t[row, s ..< s+16]
+                        store(lanes(pc + s) + dyv * lanes(hn + s), pc + s)
+                        store(lanes(pb + s) + gs * input, pb + s)
+                        gBLanes += gs * lanes(bt + s)
+                        ghLanes += gs * lanes(hp + s)
+                        store(gs * decayT, g + s)                    // the carry to t − 1
+                        s += 16
+                    }
+                    var gB = gBLanes.sum(), gh = ghLanes.sum()
+                    while s < n {
+                        let gs = g[s] + dyv * ct[s]
+                        pc[s] += dyv * hn[s]
+                        pb[s] += gs * input
+                        gB += gs * bt[s]
+                        gh += gs * hp[s]
+                        g[s] = gs * decayT
+                        s += 1
+                    }
+                    sums.dD += dyv * xv
+                    dxt[row] += dyv * d + dt * gB
+                    xGB += xv * gB
+                    stateDot += gh
+                }
+                let dLog = decayT * stateDot                        // ∂loss/∂(Δ_t·A)
+                io.dDelta[t * h + head] += xGB + dLog * a
+                sums.dA += dLog * dt
+            }
         }
     }
 
