@@ -48,22 +48,28 @@ public enum MambaGradients {
     /// the embeddings', as PyTorch does for a shared parameter).
     static func headLossAndBackward(_ h: Tensor, _ p: MambaParameters, targets: [Int?], options: TrainingOptions,
                                     gradients g: inout MambaParameters) -> (loss: Double, hiddenGradient: Tensor) {
-        let epsilon = p.configuration.layerNormEpsilon
-        let final = RMSNorm.forward(h, weight: p.finalNorm, epsilon: epsilon)               // [L, D]
-        var dFinal = Tensor(zeros: final.shape)
-        let loss: Double
-        if p.lmHead != nil {
-            loss = LanguageModelHead.lossAndBackward(hidden: final, weight: p.head, targets: targets,
-                                                     rowsPerChunk: options.headRowsPerChunk,
-                                                     hiddenGradient: &dFinal, weightGradient: &g.lmHead!)
-        } else {
-            loss = LanguageModelHead.lossAndBackward(hidden: final, weight: p.head, targets: targets,
-                                                     rowsPerChunk: options.headRowsPerChunk,
-                                                     hiddenGradient: &dFinal, weightGradient: &g.embeddings)
+        if g.lmHead != nil {
+            return headLossAndBackward(h, finalNorm: p.finalNorm, head: p.head, epsilon: p.configuration.layerNormEpsilon,
+                                       targets: targets, options: options, finalNormGradient: &g.finalNorm,
+                                       headGradient: &g.lmHead!)
         }
+        return headLossAndBackward(h, finalNorm: p.finalNorm, head: p.head, epsilon: p.configuration.layerNormEpsilon,
+                                   targets: targets, options: options, finalNormGradient: &g.finalNorm,
+                                   headGradient: &g.embeddings)
+    }
+
+    /// The same for any family: norm_f [D], the lm_head matrix [V, D] and their gradient accumulators.
+    static func headLossAndBackward(_ h: Tensor, finalNorm: Tensor, head: Tensor, epsilon: Float, targets: [Int?],
+                                    options: TrainingOptions, finalNormGradient: inout Tensor,
+                                    headGradient: inout Tensor) -> (loss: Double, hiddenGradient: Tensor) {
+        let final = RMSNorm.forward(h, weight: finalNorm, epsilon: epsilon)                   // [L, D]
+        var dFinal = Tensor(zeros: final.shape)
+        let loss = LanguageModelHead.lossAndBackward(hidden: final, weight: head, targets: targets,
+                                                     rowsPerChunk: options.headRowsPerChunk,
+                                                     hiddenGradient: &dFinal, weightGradient: &headGradient)
         var dh = Tensor(zeros: h.shape)
-        RMSNorm.backward(h, weight: p.finalNorm, epsilon: epsilon, outputGradient: dFinal,
-                         inputGradient: &dh, weightGradient: &g.finalNorm)
+        RMSNorm.backward(h, weight: finalNorm, epsilon: epsilon, outputGradient: dFinal,
+                         inputGradient: &dh, weightGradient: &finalNormGradient)
         return (loss, dh)
     }
 

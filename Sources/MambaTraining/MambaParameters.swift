@@ -83,7 +83,7 @@ public struct MambaParameters: Sendable {
     public init(directory: ModelDirectory) throws {
         guard let c = directory.configuration.mamba else {
             throw LoadingError.unsupported(path: directory.url.appendingPathComponent("config.json").path,
-                                           what: "gradients are implemented for Mamba (v1) models only")
+                                           what: "this is not a Mamba (v1) configuration; use Mamba2Parameters for Mamba-2")
         }
         let weights = try WeightMap.load(from: directory, expected: MambaModel.expectedWeights(c),
                                          sanitize: MambaModel.sanitize(c))

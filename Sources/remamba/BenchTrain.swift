@@ -4,26 +4,16 @@ import MambaLM
 import MambaTraining
 import TensorCore
 
-/// `remamba bench --train`: one forward + backward (loss and every parameter's gradient) of a random
-/// model (--model, or --shape with random weights) at --train tokens: time, tokens/s, achieved GFLOP/s, and peak resident memory.
-/// Only this runs (no GEMM / bandwidth probes), so the peak RSS is the training step's. Activation
-/// checkpointing of whole layers is measured first (smaller peak), then the default that keeps every
-/// layer's tape: VmHWM only grows, so each printed peak is that mode's.
+/// `remamba bench --train`: one forward + backward (loss and every parameter's gradient) of a model (--model,
+/// or --shape with random weights; Mamba or Mamba-2) at --train tokens: time, tokens/s, achieved GFLOP/s,
+/// and peak resident memory. Only this runs (no GEMM / bandwidth probes), so the peak RSS is the training
+/// step's. Activation checkpointing of whole layers is measured first (smaller peak), then the default that
+/// keeps every layer's tape: VmHWM only grows, so each printed peak is that mode's.
 extension Bench {
     func benchTrain(length: Int) throws {
-        let parameters: MambaParameters
-        if let model {
-            parameters = try MambaParameters(directory: ModelDirectory(URL(fileURLWithPath: model)))
-        } else {
-            guard let s = ModelShape(rawValue: shape) else {
-                throw ValidationError("--shape must be one of \(ModelShape.allCases.map(\.rawValue).joined(separator: ", ")), got \(shape)")
-            }
-            guard let c = s.configuration else { throw ValidationError("--train measures Mamba (v1) shapes; \(shape) is Mamba2") }
-            parameters = MambaParameters(weights: MambaModel.random(c).1, configuration: c)
-        }
-        let c = parameters.configuration
-        let count = parameters.named.reduce(0) { $0 + $1.1.count }
-        let ids = (0..<length).map { ($0 * 7919) % c.vocabularySize }
+        let (step, named, v) = try trainingStep()
+        let count = named.reduce(0) { $0 + $1.1.count }
+        let ids = (0..<length).map { ($0 * 7919) % v }
         // FLOPs: every weight multiplies every token once forward (2 FLOPs) and twice backward (dx, dW: 4),
         // the embeddings as the lm_head's matrix (tied) or the lm_head's own matrix: either way `count`.
         let flops = 6 * Double(count) * Double(length)
@@ -34,12 +24,35 @@ extension Bench {
         print("|---|---|---|---|---|---|")
         for recompute in [true, false] {
             var loss = 0.0
-            let t = MachineLimits.seconds {
-                loss = MambaGradients.lossAndGradients(parameters, ids: ids, options: TrainingOptions(recomputeLayers: recompute)).loss
-            }
+            let t = MachineLimits.seconds { loss = step(ids, TrainingOptions(recomputeLayers: recompute)) }
             print(String(format: "| %@ | %d | %.2f | %.0f | %.0f | %.0f MiB |", recompute ? "recomputed" : "kept", length, t,
                          Double(length) / t, flops / t / 1e9, Double(MachineLimits.peakResidentBytes) / 1048576)
                   + (loss.isFinite ? "" : " (loss not finite!)"))
+        }
+    }
+
+    /// One training step (ids, options → loss) of the model's family, its parameters by checkpoint name, and
+    /// its vocabulary size.
+    func trainingStep() throws -> (([Int], TrainingOptions) -> Double, [(String, Tensor)], Int) {
+        if let model {
+            let directory = try ModelDirectory(URL(fileURLWithPath: model))
+            if directory.configuration.mamba2 != nil {
+                let p = try Mamba2Parameters(directory: directory)
+                return ({ Mamba2Gradients.lossAndGradients(p, ids: $0, options: $1).loss }, p.named, p.configuration.vocabularySize)
+            }
+            let p = try MambaParameters(directory: directory)
+            return ({ MambaGradients.lossAndGradients(p, ids: $0, options: $1).loss }, p.named, p.configuration.vocabularySize)
+        }
+        guard let s = ModelShape(rawValue: shape) else {
+            throw ValidationError("--shape must be one of \(ModelShape.allCases.map(\.rawValue).joined(separator: ", ")), got \(shape)")
+        }
+        switch s.architecture {
+        case .mamba(let c):
+            let p = MambaParameters(weights: MambaModel.random(c).1, configuration: c)
+            return ({ MambaGradients.lossAndGradients(p, ids: $0, options: $1).loss }, p.named, c.vocabularySize)
+        case .mamba2(let c):
+            let p = Mamba2Parameters(weights: WeightMap.random(Mamba2Model.expectedWeights(c), seed: 0), configuration: c)
+            return ({ Mamba2Gradients.lossAndGradients(p, ids: $0, options: $1).loss }, p.named, c.vocabularySize)
         }
     }
 }

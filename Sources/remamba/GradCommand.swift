@@ -8,18 +8,20 @@ import TensorCore
 /// `labels = input_ids` in transformers; the last position has no target) and its gradient with respect to
 /// every parameter, written to a safetensors file: `loss` (F32 [1]) and `grad.<checkpoint name>` per
 /// parameter, in the checkpoint's shape (a tied lm_head: one gradient, under backbone.embeddings.weight).
-/// Other tools check the backward through this interface: keep it stable.
+/// The family (Mamba or Mamba-2) comes from config.json. Other tools check the backward through this
+/// interface: keep it stable.
 /// With --remamba (a ReMamba checkpoint): the training loss of ReMamba, the first --prompt-length ids being the
 /// prompt that stage 1 compresses, and the gradients of the base's and ReMamba's parameters (Q/K/V_proj,
 /// layers.N.mixer.ret_bias.param), through both stages (`ReMambaGradients`).
 struct Grad: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Write the loss of --ids and the gradient of every parameter to a safetensors file (Mamba-1, or ReMamba on Mamba-1).")
+        abstract: "Write the loss of --ids and the gradient of every parameter to a safetensors file (Mamba-1, Mamba-2, or ReMamba on Mamba-1).")
 
     @OptionGroup var modelOptions: ModelOptions
     @Option(name: .long, help: "Comma-separated token ids (at least 2), e.g. 1,2,3.") var ids: String
     @Option(name: .long, help: "Output safetensors file (written atomically).") var out: String
-    @Option(name: .long, help: "Scan states kept every this many steps (the rest are recomputed).") var scanChunk = 64
+    @Option(name: .long, help: "Scan states kept every this many steps (the rest are recomputed; Mamba-2: rounded up to a multiple of chunk_size).")
+    var scanChunk = 64
     @OptionGroup var remamba: ReMambaOptions
     @Option(name: .long, help: "With --remamba: the first N ids are the prompt that stage 1 compresses (default: all of them).")
     var promptLength: Int?
@@ -60,6 +62,11 @@ struct Grad: ParsableCommand {
                 let result = try ReMambaGradients.lossAndGradients(parameters, ids: tokens, promptLength: prompt, targets: targets,
                                                                    settings: settings, scaleImportanceGradient: scaleImportanceGradient,
                                                                    options: options)
+                (loss, named) = (result.loss, result.gradients.named)
+            } else if directory.configuration.mamba2 != nil {
+                let parameters = try Mamba2Parameters(directory: directory)
+                try checkTokens(tokens, vocabularySize: parameters.configuration.vocabularySize)
+                let result = Mamba2Gradients.lossAndGradients(parameters, ids: tokens, options: options)
                 (loss, named) = (result.loss, result.gradients.named)
             } else {
                 let parameters = try MambaParameters(directory: directory)

@@ -35,24 +35,34 @@ final class MambaGradientTests: XCTestCase {
                 print("\(name) L=\(length): loss \(loss), PyTorch \(expectedLoss), |Δ| = \(abs(loss - expectedLoss)) (tolerance 1e-5)")
                 XCTAssertEqual(loss, expectedLoss, accuracy: 1e-5)
                 let named = g.named
-                let goldenNames = golden.names.filter { $0.hasPrefix("grad.L\(length).") }
-                XCTAssertEqual(Set(named.map { "grad.L\(length).\($0.0)" }), Set(goldenNames), "\(name): gradient names")
-                var worst: (Float, String, Float) = (0, "", 0)
-                for (param, mine) in named {
-                    let expected = try golden.tensor("grad.L\(length).\(param)")
-                    XCTAssertEqual(mine.shape, expected.shape, param)
-                    guard mine.shape == expected.shape else { continue }
-                    let scale = expected.data.reduce(Float(0)) { max($0, abs($1)) }
-                    let d = mine.maxAbsDifference(expected)
-                    XCTAssertLessThanOrEqual(d, 2e-5 * scale + 1e-8, "\(name) L=\(length) \(param): max |Δ| = \(d), scale \(scale)")
-                    let relative = d / max(scale, 1e-30)
-                    if relative > worst.0 { worst = (relative, param, d) }
-                }
+                let worst = try Self.compare(named, golden: golden, length: length, label: name)
                 print("\(name) L=\(length): \(named.count) gradients, worst max |Δ| / max |g| = \(worst.0) at \(worst.1) (|Δ| = \(worst.2)); tolerance 2e-5·scale + 1e-8")
                 if worst.0 > worstRelative { (worstRelative, worstName) = (worst.0, "\(name) L=\(length) \(worst.1)") }
             }
         }
         print("gradients vs PyTorch: worst relative difference \(worstRelative) at \(worstName)")
+    }
+
+    /// Every gradient of `named` against golden's `grad.L<length>.<name>` (the same set of names, the same
+    /// shapes), max |Δ| ≤ 2e-5·max|g| + 1e-8 each; returns the worst relative difference, where, and its |Δ|.
+    static func compare(_ named: [(String, Tensor)], golden: SafetensorsFile, length: Int, label: String,
+                        file: StaticString = #filePath, line: UInt = #line) throws -> (Float, String, Float) {
+        let goldenNames = golden.names.filter { $0.hasPrefix("grad.L\(length).") }
+        XCTAssertEqual(Set(named.map { "grad.L\(length).\($0.0)" }), Set(goldenNames), "\(label): gradient names",
+                       file: file, line: line)
+        var worst: (Float, String, Float) = (0, "", 0)
+        for (param, mine) in named {
+            let expected = try golden.tensor("grad.L\(length).\(param)")
+            XCTAssertEqual(mine.shape, expected.shape, param, file: file, line: line)
+            guard mine.shape == expected.shape else { continue }
+            let scale = expected.data.reduce(Float(0)) { max($0, abs($1)) }
+            let d = mine.maxAbsDifference(expected)
+            XCTAssertLessThanOrEqual(d, 2e-5 * scale + 1e-8, "\(label) L=\(length) \(param): max |Δ| = \(d), scale \(scale)",
+                                     file: file, line: line)
+            let relative = d / max(scale, 1e-30)
+            if relative > worst.0 { worst = (relative, param, d) }
+        }
+        return worst
     }
 
     /// The training forward is the inference forward: the same logits as `MambaModel` (bit for bit: same

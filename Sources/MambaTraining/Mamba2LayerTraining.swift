@@ -1,0 +1,133 @@
+import Foundation
+import MambaLM
+import TensorCore
+
+/// One Mamba-2 block, h ← h + Mixer(RMSNorm(h)), for training: the forward of `Mamba2Layer.forward` (same
+/// ops, same order, from a zero state) keeping what the backward needs, and the backward beside it.
+/// Legend: L length, D d_model, E d_inner = H·P, H heads, G groups, N d_state, k conv_kernel,
+/// X = E + 2·G·N (conv channels: x, B, C), K checkpoints of the scan.
+public struct Mamba2LayerTape: Sendable {
+    let input: Tensor        // [L, D]  the residual stream entering the block
+    let normed: Tensor       // [L, D]  RMSNorm(input)
+    let z: Tensor            // [L, E]  gate (in_proj columns 0 ..< E)
+    let xBC: Tensor          // [L, X]  conv1d input (in_proj columns E ..< E + X)
+    let convOut: Tensor      // [L, X]  conv1d output before SiLU
+    let dtRaw: Tensor        // [L, H]  in_proj's dt columns + dt_bias, before softplus
+    let checkpoints: Tensor  // [K, E, N] SSD states every `checkpointSpacing` positions
+    let y: Tensor            // [L, E]  SSD output (D skip included), before the gated norm
+    // Not kept (recomputed in the backward, element-wise): SiLU(convOut) = (x, B, C), Δ, A = −exp(A_log).
+}
+
+enum Mamba2LayerTraining {
+    static func A(_ p: Mamba2LayerParameters) -> Tensor {
+        Tensor(shape: p.aLog.shape, data: p.aLog.data.map { -Foundation.exp($0) })
+    }
+
+    /// Δ = clamp(softplus(dtRaw), time_step_limit) [L, H], as `Mamba2Layer` (no clamp for (0, ∞)).
+    static func delta(_ dtRaw: Tensor, _ c: Mamba2Configuration) -> Tensor {
+        var delta = dtRaw
+        Activations.softplus(&delta)
+        if clamps(c) { for i in 0..<delta.count { delta.data[i] = clamp(delta.data[i], c.timeStepLimit) } }
+        return delta
+    }
+
+    static func clamps(_ c: Mamba2Configuration) -> Bool {
+        !(c.timeStepLimit.lowerBound <= 0 && c.timeStepLimit.upperBound == .infinity)
+    }
+
+    static func clamp(_ v: Float, _ limit: ClosedRange<Float>) -> Float { min(max(v, limit.lowerBound), limit.upperBound) }
+
+    /// SSD states are kept every this many positions: scanChunk rounded up to a multiple of chunk_size, so
+    /// the training forward runs the inference forward's SSD chunks (bit-identical logits), and the [E, N]
+    /// states (N = 128 in the released models, 8× Mamba-1's) are kept at most once per SSD chunk.
+    static func checkpointSpacing(_ scanChunk: Int, _ c: Mamba2Configuration) -> Int {
+        (max(scanChunk, 1) + c.chunkSize - 1) / c.chunkSize * c.chunkSize
+    }
+
+    /// The conv output after SiLU split into x [L, E], B and C [L, G·N].
+    static func ssmInputs(_ convOut: Tensor, _ c: Mamba2Configuration) -> (x: Tensor, B: Tensor, C: Tensor) {
+        var u = convOut
+        Activations.silu(&u)                                                                  // [L, X]
+        let (e, gn) = (c.innerSize, c.numberOfGroups * c.stateSize)
+        return (ColumnBlocks.slice(u, 0, e), ColumnBlocks.slice(u, e, gn), ColumnBlocks.slice(u, e + gn, gn))
+    }
+
+    /// hidden [L, D] → (hidden [L, D], tape), from a zero conv and SSM state.
+    static func forward(_ hidden: Tensor, _ p: Mamba2LayerParameters, _ c: Mamba2Configuration,
+                        scanChunk: Int) -> (Tensor, Mamba2LayerTape) {
+        let (e, x, h) = (c.innerSize, c.convolutionDimension, c.numberOfHeads)
+        let normed = RMSNorm.forward(hidden, weight: p.norm, epsilon: c.layerNormEpsilon)              // [L, D]
+        let projected = Linear.forward(normed, weight: p.inProjection, bias: p.inProjectionBias)       // [L, E + X + H]
+        let z = ColumnBlocks.slice(projected, 0, e)                                                    // [L, E]
+        let xBC = ColumnBlocks.slice(projected, e, x)                                                  // [L, X]
+        var dtRaw = ColumnBlocks.slice(projected, e + x, h)                                            // [L, H]
+        MambaLayerTraining.addRows(&dtRaw, p.dtBias)
+        var convState = Tensor(zeros: [x, c.convolutionKernel])
+        let convOut = CausalConv1d.forward(xBC, weight: p.convolution, bias: p.convolutionBias, state: &convState)
+        let (xs, B, C) = ssmInputs(convOut, c)
+        var ssmState = Tensor(zeros: [e, c.stateSize])
+        let (y, checkpoints) = StateSpaceDuality.chunkedSavingCheckpoints(
+            x: xs, delta: delta(dtRaw, c), A: A(p), B: B, C: C, D: p.D, groups: c.numberOfGroups,
+            chunkSize: c.chunkSize, state: &ssmState, chunk: checkpointSpacing(scanChunk, c))                                 // [L, E]
+        let gated = GatedRMSNorm.forward(y, gate: z, weight: p.gatedNorm, groupSize: c.normGroupSize,
+                                         epsilon: c.layerNormEpsilon, normBeforeGate: c.normBeforeGate) // [L, E]
+        var out = Linear.forward(gated, weight: p.outProjection, bias: p.outProjectionBias)            // [L, D]
+        for i in 0..<out.count { out.data[i] += hidden.data[i] }                                       // residual
+        let tape = Mamba2LayerTape(input: hidden, normed: normed, z: z, xBC: xBC, convOut: convOut, dtRaw: dtRaw,
+                                   checkpoints: checkpoints, y: y)
+        return (out, tape)
+    }
+
+    /// dOut = ∂loss/∂(block output) [L, D] → ∂loss/∂(block input) [L, D]; accumulates into `g`.
+    static func backward(_ tape: Mamba2LayerTape, _ p: Mamba2LayerParameters, _ c: Mamba2Configuration,
+                         scanChunk: Int, outputGradient dOut: Tensor, gradients g: inout Mamba2LayerParameters) -> Tensor {
+        let (l, e, h, gn) = (tape.input.rows, c.innerSize, c.numberOfHeads, c.numberOfGroups * c.stateSize)
+        // out = out_proj(GatedRMSNorm(y, z)) + input
+        let gated = GatedRMSNorm.forward(tape.y, gate: tape.z, weight: p.gatedNorm, groupSize: c.normGroupSize,
+                                         epsilon: c.layerNormEpsilon, normBeforeGate: c.normBeforeGate)
+        var dGated = Tensor(zeros: [l, e])
+        Linear.backward(gated, weight: p.outProjection, outputGradient: dOut, inputGradient: &dGated,
+                        weightGradient: &g.outProjection, biasGradient: &g.outProjectionBias)
+        var dy = Tensor(zeros: [l, e]), dz = Tensor(zeros: [l, e])
+        GatedRMSNorm.backward(tape.y, gate: tape.z, weight: p.gatedNorm, groupSize: c.normGroupSize,
+                              epsilon: c.layerNormEpsilon, normBeforeGate: c.normBeforeGate, outputGradient: dGated,
+                              inputGradient: &dy, gateGradient: &dz, weightGradient: &g.gatedNorm)
+        // The SSD scan.
+        let (xs, B, C) = ssmInputs(tape.convOut, c)
+        let delta = delta(tape.dtRaw, c), a = A(p)
+        var dx = Tensor(zeros: [l, e]), dDelta = Tensor(zeros: [l, h]), dA = Tensor(zeros: [h])
+        var dB = Tensor(zeros: [l, gn]), dC = Tensor(zeros: [l, gn]), dInitial = Tensor(zeros: [e, c.stateSize])
+        StateSpaceDuality.backward(x: xs, delta: delta, A: a, B: B, C: C, D: p.D, groups: c.numberOfGroups,
+                                   checkpoints: tape.checkpoints, chunk: checkpointSpacing(scanChunk, c), outputGradient: dy,
+                                   dx: &dx, dDelta: &dDelta, dA: &dA, dB: &dB, dC: &dC, dD: &g.D, dInitialState: &dInitial)
+        for i in 0..<h { g.aLog.data[i] += dA.data[i] * a.data[i] }                    // dA/dA_log = −exp(A_log) = A
+        // Δ = clamp(softplus(dtRaw)): the clamp passes the gradient only where softplus(dtRaw) lies in
+        // [lower, upper] (torch.clamp's rule, bounds included); dtRaw = in_proj's dt + dt_bias.
+        if clamps(c) {
+            var unclamped = tape.dtRaw
+            Activations.softplus(&unclamped)
+            for i in 0..<dDelta.count where !c.timeStepLimit.contains(unclamped.data[i]) { dDelta.data[i] = 0 }
+        }
+        var dDtRaw = Tensor(zeros: [l, h])
+        Activations.softplusBackward(tape.dtRaw, outputGradient: dDelta, inputGradient: &dDtRaw)
+        for t in 0..<l { for j in 0..<h { g.dtBias.data[j] += dDtRaw.data[t * h + j] } }
+        // (x, B, C) = SiLU(conv1d(xBC))
+        var dConvOut = Tensor(zeros: [l, c.convolutionDimension])
+        Activations.siluBackward(tape.convOut, outputGradient: ColumnBlocks.concatenate([dx, dB, dC]),
+                                 inputGradient: &dConvOut)
+        var dXBC = Tensor(zeros: [l, c.convolutionDimension])
+        CausalConv1d.backward(tape.xBC, weight: p.convolution,
+                              initialState: Tensor(zeros: [c.convolutionDimension, c.convolutionKernel]),
+                              outputGradient: dConvOut, inputGradient: &dXBC, weightGradient: &g.convolution,
+                              biasGradient: &g.convolutionBias)
+        // (z, xBC, dt) = in_proj(RMSNorm(input))
+        let dProjected = ColumnBlocks.concatenate([dz, dXBC, dDtRaw])
+        var dNormed = Tensor(zeros: tape.normed.shape)
+        Linear.backward(tape.normed, weight: p.inProjection, outputGradient: dProjected, inputGradient: &dNormed,
+                        weightGradient: &g.inProjection, biasGradient: &g.inProjectionBias)
+        var dInput = dOut                                                                     // the residual path
+        RMSNorm.backward(tape.input, weight: p.norm, epsilon: c.layerNormEpsilon, outputGradient: dNormed,
+                         inputGradient: &dInput, weightGradient: &g.norm)
+        return dInput
+    }
+}
