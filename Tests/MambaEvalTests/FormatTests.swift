@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import Plots
 @testable import MambaEval
 
 /// Formats, configuration and refusals: LongBench jsonl and templates, the score output shape, bad input.

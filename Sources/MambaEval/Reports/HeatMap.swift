@@ -1,3 +1,5 @@
+import Plots
+
 /// Needle depth × context length: one cell per (length, depth), coloured from red (0) to green (100).
 public struct HeatMap {
     public var title: String

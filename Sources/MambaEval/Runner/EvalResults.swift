@@ -1,4 +1,5 @@
 import Foundation
+import Plots
 
 /// Scores of a run's predictions per dataset and max length, written as results.json and SVG plots.
 public struct EvalResults {

@@ -1,8 +1,13 @@
-/// Score against max length: one line per series, x the max lengths, y 0…100.
+import Foundation
+
+/// Lines of (x, y) points, one per series, with a legend (eval: score 0…100 against max length;
+/// training: loss against step).
 public struct LineChart {
     public var title: String
     public var xLabel = "max length (tokens)"
     public var yLabel = "score"
+    /// The y axis; nil fits it to the data.
+    public var yRange: ClosedRange<Double>? = 0...100
     public var series: [(name: String, points: [(x: Double, y: Double)])]
 
     public init(title: String, series: [(name: String, points: [(x: Double, y: Double)])]) {
@@ -19,12 +24,15 @@ public struct LineChart {
         let xMin = xs.min() ?? 0, xMax = xs.max() ?? 1
         let plotW = width - left - right, plotH = height - top - bottom
         func px(_ x: Double) -> Double { xMax > xMin ? left + (x - xMin) / (xMax - xMin) * plotW : left + plotW / 2 }
-        func py(_ y: Double) -> Double { top + plotH - min(max(y, 0), 100) / 100 * plotH }
-        for tick in stride(from: 0.0, through: 100, by: 20) {
+        let range = yRange ?? fittedRange()
+        let span = max(range.upperBound - range.lowerBound, 1e-12)
+        func py(_ y: Double) -> Double { top + plotH - (min(max(y, range.lowerBound), range.upperBound) - range.lowerBound) / span * plotH }
+        for i in 0...5 {
+            let tick = range.lowerBound + span * Double(i) / 5
             svg.line(x1: left, y1: py(tick), x2: left + plotW, y2: py(tick), stroke: "#e5e5e5")
-            svg.text(String(Int(tick)), x: left - 8, y: py(tick) + 4, size: 11, anchor: .end)
+            svg.text(Self.label(tick), x: left - 8, y: py(tick) + 4, size: 11, anchor: .end)
         }
-        for x in Set(xs).sorted() { svg.text(String(Int(x)), x: px(x), y: top + plotH + 18, size: 11, anchor: .middle) }
+        for x in xTicks(Set(xs).sorted()) { svg.text(String(Int(x)), x: px(x), y: top + plotH + 18, size: 11, anchor: .middle) }
         svg.line(x1: left, y1: top + plotH, x2: left + plotW, y2: top + plotH, stroke: "#333")
         svg.line(x1: left, y1: top, x2: left, y2: top + plotH, stroke: "#333")
         svg.text(xLabel, x: left + plotW / 2, y: height - 12, size: 12, anchor: .middle)
@@ -38,5 +46,21 @@ public struct LineChart {
             svg.text(s.name, x: width - right + 32, y: top + Double(i) * 18 + 10, size: 11)
         }
         return svg
+    }
+
+    /// Every distinct x when there are few; otherwise about six evenly spread ones.
+    func xTicks(_ distinct: [Double]) -> [Double] {
+        guard distinct.count > 12 else { return distinct }
+        return (0...5).map { distinct[($0 * (distinct.count - 1)) / 5] }
+    }
+
+    func fittedRange() -> ClosedRange<Double> {
+        let ys = series.flatMap { $0.points.map(\.y) }.filter(\.isFinite)
+        guard let low = ys.min(), let high = ys.max() else { return 0...1 }
+        return high > low ? low...high : (low - 0.5)...(high + 0.5)
+    }
+
+    static func label(_ value: Double) -> String {
+        value == value.rounded() && abs(value) < 1e6 ? String(Int(value)) : String(format: "%.3g", value)
     }
 }

@@ -1,0 +1,54 @@
+import Foundation
+import Tokenization
+
+/// Training examples from one file: plain text for pre-training, or JSONL instruction data.
+public enum TrainingDataset {
+    public enum Format: Equatable, Sendable {
+        /// *.jsonl / *.json: instruction data, the format told by each line's keys; anything else: text.
+        case automatic
+        case text
+        case instruction(InstructionFormat)
+    }
+
+    public static func load(_ url: URL, format: Format = .automatic, tokenizer: Tokenizer, maxLength: Int) throws -> [TrainingExample] {
+        let text: String
+        do { text = try TextFile.read(url) } catch { throw TrainingDataError.unreadable(path: url.path, reason: "\(error)") }
+        let isJSONLines = ["jsonl", "json"].contains(url.pathExtension.lowercased())
+        let examples: [TrainingExample]
+        switch format {
+        case .text, .automatic where !isJSONLines:
+            examples = TextWindows.examples(tokens: tokenizer.encode(text, addSpecialTokens: false), maxLength: maxLength)
+        case .instruction(let f):
+            examples = try instructionExamples(text, path: url.path, format: f, tokenizer: tokenizer, maxLength: maxLength)
+        case .automatic:
+            examples = try instructionExamples(text, path: url.path, format: nil, tokenizer: tokenizer, maxLength: maxLength)
+        }
+        if examples.isEmpty { throw TrainingDataError.empty(path: url.path, reason: "fewer than 2 tokens or no records") }
+        return examples
+    }
+
+    /// One example per non-blank line; `format` nil: detected from each line's keys.
+    static func instructionExamples(_ text: String, path: String, format: InstructionFormat?, tokenizer: Tokenizer,
+                                    maxLength: Int) throws -> [TrainingExample] {
+        var examples: [TrainingExample] = []
+        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let number = index + 1
+            if line.allSatisfy(\.isWhitespace) { continue }
+            guard let object = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] else {
+                throw TrainingDataError.malformedLine(path: path, line: number, reason: "not a JSON object")
+            }
+            guard let lineFormat = format ?? InstructionFormat.detect(keys: Set(object.keys)) else {
+                throw TrainingDataError.unknownFormat(path: path, line: number, keys: object.keys.sorted())
+            }
+            switch lineFormat.split(object) {
+            case .failure(let missing):
+                throw TrainingDataError.malformedLine(path: path, line: number,
+                                                      reason: "\"\(missing.key)\" is missing or not a string (\(lineFormat.rawValue) format)")
+            case .success(let pair):
+                examples.append(try InstructionExamples.example(prompt: pair.prompt, response: pair.response,
+                                                                tokenizer: tokenizer, maxLength: maxLength))
+            }
+        }
+        return examples
+    }
+}

@@ -1,0 +1,38 @@
+/// Hyper-parameters of a run. Defaults are the paper's (ReMamba, Training section): lr 2e-5, weight decay
+/// 0.1, gradient clipping at 1.0, 16 sequences accumulated per optimizer step, cosine schedule.
+public struct TrainingSettings: Codable, Sendable, Equatable {
+    public var learningRate = 2e-5
+    public var weightDecay = 0.1
+    /// Clip the global gradient norm to this (nil: no clipping).
+    public var maxGradientNorm: Double? = 1.0
+    /// Sequences (batch 1 each) whose gradients are averaged into one optimizer step.
+    public var accumulation = 16
+    public var warmupSteps = 0
+    /// Optimizer steps of the whole run (the cosine schedule's length).
+    public var totalSteps: Int
+    /// Seeds the data order and the objective's randomness.
+    public var seed: UInt64 = 0
+
+    public init(totalSteps: Int) { self.totalSteps = totalSteps }
+
+    var schedule: CosineSchedule { CosineSchedule(warmupSteps: warmupSteps, totalSteps: totalSteps) }
+}
+
+/// What one optimizer step did (a line of the JSONL log).
+public struct StepRecord: Codable, Sendable, Equatable {
+    public var step: Int
+    /// Mean over the accumulated sequences of each sequence's mean cross-entropy.
+    public var loss: Double
+    public var learningRate: Double
+    /// Global gradient norm before clipping.
+    public var gradientNorm: Double
+    /// Tokens processed (inputs) in this step.
+    public var tokens: Int
+    /// Wall-clock seconds of this step.
+    public var seconds: Double
+
+    enum CodingKeys: String, CodingKey {
+        case step, loss, tokens, seconds
+        case learningRate = "lr", gradientNorm = "grad_norm"
+    }
+}
