@@ -16,12 +16,12 @@ public enum TrainingDataset {
         let isJSONLines = ["jsonl", "json"].contains(url.pathExtension.lowercased())
         let examples: [TrainingExample]
         switch format {
-        case .text, .automatic where !isJSONLines:
-            examples = TextWindows.examples(tokens: tokenizer.encode(text, addSpecialTokens: false), maxLength: maxLength)
         case .instruction(let f):
             examples = try instructionExamples(text, path: url.path, format: f, tokenizer: tokenizer, maxLength: maxLength)
-        case .automatic:
+        case .automatic where isJSONLines:
             examples = try instructionExamples(text, path: url.path, format: nil, tokenizer: tokenizer, maxLength: maxLength)
+        case .text, .automatic:
+            examples = TextWindows.examples(tokens: tokenizer.encode(text, addSpecialTokens: false), maxLength: maxLength)
         }
         if examples.isEmpty { throw TrainingDataError.empty(path: url.path, reason: "fewer than 2 tokens or no records") }
         return examples

@@ -46,7 +46,7 @@ public struct TrainingReport {
         encoder.outputFormatting = [.sortedKeys]
         var data = try encoder.encode(record)
         data.append(UInt8(ascii: "\n"))
-        if !FileManager.default.fileExists(atPath: url.path) { FileManager.default.createFile(atPath: url.path, contents: nil) }
+        if !FileManager.default.fileExists(atPath: url.path) { _ = FileManager.default.createFile(atPath: url.path, contents: nil) }
         let handle = try FileHandle(forWritingTo: url)
         defer { try? handle.close() }
         try handle.seekToEnd()

@@ -1,0 +1,66 @@
+import Foundation
+
+/// A run in an output directory: steps the trainer to the end, writing a checkpoint every `saveEvery` steps
+/// (and at the end) with the loss chart, logging each step; `export` writes the trained model (or adapter)
+/// at the end. Resuming (`resume`) continues from `checkpoint.safetensors` exactly where it stopped.
+public struct TrainingRun {
+    public var trainer: Trainer
+    public let directory: URL
+    public var saveEvery: Int?
+    public var report: TrainingReport
+
+    public static func checkpointURL(in directory: URL) -> URL { directory.appendingPathComponent("checkpoint.safetensors") }
+
+    public init(trainer: Trainer, directory: URL, saveEvery: Int?) {
+        (self.trainer, self.directory, self.saveEvery) = (trainer, directory, saveEvery)
+        report = TrainingReport(directory: directory)
+    }
+
+    /// The state saved in `directory`'s checkpoint, refused when it was made with other settings.
+    public static func resumedState(in directory: URL, settings: TrainingSettings) throws -> TrainingState {
+        let url = checkpointURL(in: directory)
+        guard FileManager.default.fileExists(atPath: url.path) else { throw TrainingRunError.noCheckpoint(path: url.path) }
+        let (state, saved) = try TrainingCheckpoint.load(url)
+        guard saved == settings else { throw TrainingRunError.settingsChanged(path: url.path, saved: saved, given: settings) }
+        return state
+    }
+
+    /// Trains to `trainer.settings.totalSteps` (or `stopAfter` steps in all, for tests), then exports.
+    public mutating func run(stopAfter: Int? = nil, export: (NamedTensors) throws -> Void) throws {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try rewriteLog()
+        let last = min(stopAfter ?? trainer.settings.totalSteps, trainer.settings.totalSteps)
+        while trainer.state.step < last {
+            let record = trainer.step()
+            try report.record(record, totalSteps: trainer.settings.totalSteps, force: record.step == last)
+            if let saveEvery, record.step % saveEvery == 0, record.step < last { try save() }
+        }
+        try save()
+        if trainer.isFinished { try export(trainer.state.parameters) }
+    }
+
+    func save() throws {
+        try TrainingCheckpoint.save(trainer.state, settings: trainer.settings, to: Self.checkpointURL(in: directory))
+        try report.writeChart(trainer.state.history)
+    }
+
+    /// The log holds exactly the checkpoint's history (steps logged after the last checkpoint are redone).
+    func rewriteLog() throws {
+        try? FileManager.default.removeItem(at: report.logURL)
+        _ = FileManager.default.createFile(atPath: report.logURL.path, contents: nil)
+        for record in trainer.state.history { try TrainingReport.append(record, to: report.logURL) }
+    }
+}
+
+public enum TrainingRunError: Error, CustomStringConvertible {
+    case noCheckpoint(path: String)
+    case settingsChanged(path: String, saved: TrainingSettings, given: TrainingSettings)
+
+    public var description: String {
+        switch self {
+        case .noCheckpoint(let path): return "--resume: no checkpoint at \(path)"
+        case .settingsChanged(let path, let saved, let given):
+            return "--resume: \(path) was made with other settings (saved \(saved), given \(given)); resume with the same options"
+        }
+    }
+}
