@@ -1,0 +1,22 @@
+import Foundation
+import MambaLM
+
+/// Saves the trained LoRA tensors as PEFT's `save_pretrained` does: adapter_model.safetensors (the
+/// trainable tensors, already under PEFT's names) and adapter_config.json, so `PeftModel.from_pretrained`
+/// and `PEFTAdapter` load it.
+public enum LoRAAdapterWriter {
+    public static func write(_ trainable: NamedTensors, settings: LoRASettings, baseModel: String?, to directory: URL) throws {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try SafetensorsWriter.write(trainable.keys.sorted().map { ($0, .float32(trainable[$0]!)) }, metadata: ["format": "pt"],
+                                    to: directory.appendingPathComponent(PEFTAdapter.weightsName))
+        let configuration: [String: Any] = [
+            "peft_type": "LORA", "task_type": NSNull(), "r": settings.rank, "lora_alpha": settings.alpha,
+            "lora_dropout": settings.dropout, "target_modules": settings.targetModules,
+            "modules_to_save": settings.modulesToSave, "bias": "none", "fan_in_fan_out": false, "init_lora_weights": true,
+            "use_rslora": false, "use_dora": false, "inference_mode": true,
+            "base_model_name_or_path": baseModel.map { $0 as Any } ?? NSNull(),
+        ]
+        let data = try JSONSerialization.data(withJSONObject: configuration, options: [.prettyPrinted, .sortedKeys])
+        try AtomicFile.write(data, to: directory.appendingPathComponent(PEFTAdapter.configurationName))
+    }
+}
