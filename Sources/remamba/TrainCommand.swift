@@ -54,7 +54,11 @@ struct Train: ParsableCommand {
         if let saveEvery, saveEvery < 1 { throw ValidationError("--save-every must be ≥ 1, got \(saveEvery)") }
         if scanChunk < 1 { throw ValidationError("--scan-chunk must be ≥ 1, got \(scanChunk)") }
         if loraRank < 1 { throw ValidationError("--lora-rank must be ≥ 1, got \(loraRank)") }
-        if !(0..<1).contains(loraDropout) { throw ValidationError("--lora-dropout must be in [0, 1), got \(loraDropout)") }
+        if loraDropout != 0 {
+            // The trainer differentiates the effective weights W + s·B·A; dropout on the adapter's input alone
+            // (PEFT's lora_dropout) is not that, so it is refused rather than silently ignored.
+            throw ValidationError("--lora-dropout \(loraDropout): LoRA dropout is not implemented (training goes through the merged weights W + s·B·A, which cannot drop the adapter's input alone); use 0")
+        }
         if full && merge { throw ValidationError("--merge writes a merged LoRA model; with --full the output already is a full model") }
         _ = try dataFormat()
     }
@@ -72,8 +76,6 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
-        if remamba { throw CommandFailure(ValidationError("--remamba: ReMamba training is not built yet (its gradients are being added); train plain Mamba without --remamba")) }
-        if !full { throw CommandFailure(ValidationError("LoRA training is not built yet; use --full to train every parameter")) }
         do {
             let directory = try modelOptions.openDirectory()
             guard let tokenizerURL = directory.tokenizerURL else {
@@ -81,22 +83,35 @@ struct Train: ParsableCommand {
             }
             let tokenizer = try Tokenizer(url: tokenizerURL)
             let examples = try TrainingDataset.load(URL(fileURLWithPath: data), format: dataFormat(), tokenizer: tokenizer, maxLength: maxLength)
-            let parameters = try MambaParameters(directory: directory)
+            if remamba, examples.contains(where: { $0.promptLength == 0 }) {
+                throw ValidationError("--remamba compresses prompts: give JSONL instruction data, not plain text")
+            }
+            let task = try TrainingTask(directory: directory, lora: loraSettings, remamba: remamba, merge: merge,
+                                        options: TrainingOptions(scanChunk: scanChunk, recomputeLayers: recomputeLayers), seed: seed)
             let settings = settings(exampleCount: examples.count)
             let outDirectory = URL(fileURLWithPath: out)
-            let state = resume ? try TrainingRun.resumedState(in: outDirectory, settings: settings)
-                               : TrainingState(parameters: parameters.namedTensors, seed: seed)
+            let state = resume ? try TrainingRun.resumedState(in: outDirectory, settings: settings, like: task.initialParameters)
+                               : TrainingState(parameters: task.initialParameters, seed: seed)
+            let trainable = task.initialParameters.values.reduce(0) { $0 + $1.count }
             printError("\(examples.count) sequences (\(examples.reduce(0) { $0 + $1.targetCount }) target tokens), "
-                       + "\(settings.totalSteps) steps of \(accumulation)" + (resume ? ", resuming at step \(state.step)" : ""))
-            let objective = MambaObjective(configuration: parameters.configuration,
-                                           options: TrainingOptions(scanChunk: scanChunk, recomputeLayers: recomputeLayers))
-            var run = TrainingRun(trainer: Trainer(objective: objective, examples: examples, settings: settings, state: state),
+                       + "\(trainable) trainable parameters, \(settings.totalSteps) steps of \(accumulation)"
+                       + (resume ? ", resuming at step \(state.step)" : ""))
+            var run = TrainingRun(trainer: Trainer(objective: task.objective, examples: examples, settings: settings, state: state),
                                   directory: outDirectory, saveEvery: saveEvery)
-            try run.run { trained in try ModelExport.write(trained, source: directory.url, to: outDirectory) }
-            printError("wrote \(out): model.safetensors, checkpoint.safetensors, train_log.jsonl, loss.svg")
+            try run.run { trained in try task.export(trained, outDirectory) }
+            printError("wrote \(out): " + (full ? "model.safetensors" : "adapter_model.safetensors, adapter_config.json")
+                       + (merge ? ", merged/" : "") + ", checkpoint.safetensors, train_log.jsonl, loss.svg")
         } catch let error as ValidationError { throw error } catch {
             throw CommandFailure(error)
         }
+    }
+
+    /// nil with --full.
+    var loraSettings: LoRASettings? {
+        guard !full else { return nil }
+        var s = LoRASettings(rank: loraRank, alpha: loraAlpha ?? 8)
+        s.dropout = loraDropout
+        return s
     }
 
     func settings(exampleCount: Int) -> TrainingSettings {

@@ -23,7 +23,7 @@ final class TrainerTests: XCTestCase {
         var first = TrainingRun(trainer: Trainer(objective: objective, examples: examples, settings: settings, state: start),
                                 directory: directory, saveEvery: 2)
         try first.run(stopAfter: 3) { _ in XCTFail("a stopped run does not export") }
-        let resumed = try TrainingRun.resumedState(in: directory, settings: settings)
+        let resumed = try TrainingRun.resumedState(in: directory, settings: settings, like: start.parameters)
         XCTAssertEqual(resumed.step, 3)
         var second = TrainingRun(trainer: Trainer(objective: objective, examples: examples, settings: settings, state: resumed),
                                  directory: directory, saveEvery: 2)
@@ -41,7 +41,7 @@ final class TrainerTests: XCTestCase {
 
         var other = settings
         other.learningRate = 1e-3
-        XCTAssertThrowsError(try TrainingRun.resumedState(in: directory, settings: other))
+        XCTAssertThrowsError(try TrainingRun.resumedState(in: directory, settings: other, like: start.parameters))
     }
 
     /// Proof 3c: a tiny model learns a toy corpus (a repeated 12-token cycle with one branch): the mean loss of

@@ -16,12 +16,17 @@ public struct TrainingRun {
         report = TrainingReport(directory: directory)
     }
 
-    /// The state saved in `directory`'s checkpoint, refused when it was made with other settings.
-    public static func resumedState(in directory: URL, settings: TrainingSettings) throws -> TrainingState {
+    /// The state saved in `directory`'s checkpoint, refused when it was made with other settings or holds
+    /// other tensors than `initial` (another model, LoRA rank or objective).
+    public static func resumedState(in directory: URL, settings: TrainingSettings, like initial: NamedTensors) throws -> TrainingState {
         let url = checkpointURL(in: directory)
         guard FileManager.default.fileExists(atPath: url.path) else { throw TrainingRunError.noCheckpoint(path: url.path) }
         let (state, saved) = try TrainingCheckpoint.load(url)
         guard saved == settings else { throw TrainingRunError.settingsChanged(path: url.path, saved: saved, given: settings) }
+        if let name = initial.keys.sorted().first(where: { state.parameters[$0]?.shape != initial[$0]!.shape })
+            ?? state.parameters.keys.sorted().first(where: { initial[$0] == nil }) {
+            throw TrainingRunError.otherTensors(path: url.path, name: name)
+        }
         return state
     }
 
@@ -55,12 +60,15 @@ public struct TrainingRun {
 public enum TrainingRunError: Error, CustomStringConvertible {
     case noCheckpoint(path: String)
     case settingsChanged(path: String, saved: TrainingSettings, given: TrainingSettings)
+    case otherTensors(path: String, name: String)
 
     public var description: String {
         switch self {
         case .noCheckpoint(let path): return "--resume: no checkpoint at \(path)"
         case .settingsChanged(let path, let saved, let given):
             return "--resume: \(path) was made with other settings (saved \(saved), given \(given)); resume with the same options"
+        case .otherTensors(let path, let name):
+            return "--resume: \(path) does not hold this run's trainable tensors (\(name) differs: another model, LoRA rank or objective?)"
         }
     }
 }
