@@ -5,14 +5,15 @@ import MambaLM
 /// trainable tensors, already under PEFT's names) and adapter_config.json, so `PeftModel.from_pretrained`
 /// and `PEFTAdapter` load it.
 public enum LoRAAdapterWriter {
-    public static func write(_ trainable: NamedTensors, settings: LoRASettings, baseModel: String?, to directory: URL) throws {
+    public static func write(_ trainable: NamedTensors, model: LoRAModel, baseModel: String?, to directory: URL) throws {
+        let settings = model.settings
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         try SafetensorsWriter.write(trainable.keys.sorted().map { ($0, .float32(trainable[$0]!)) }, metadata: ["format": "pt"],
                                     to: directory.appendingPathComponent(PEFTAdapter.weightsName))
         let configuration: [String: Any] = [
             "peft_type": "LORA", "task_type": NSNull(), "r": settings.rank, "lora_alpha": settings.alpha,
-            "lora_dropout": settings.dropout, "target_modules": settings.targetModules,
-            "modules_to_save": settings.modulesToSave, "bias": "none", "fan_in_fan_out": false, "init_lora_weights": true,
+            "lora_dropout": settings.dropout, "target_modules": model.usedTargetModules,
+            "modules_to_save": model.usedModulesToSave, "bias": "none", "fan_in_fan_out": false, "init_lora_weights": true,
             "use_rslora": false, "use_dora": false, "inference_mode": true,
             "base_model_name_or_path": baseModel.map { $0 as Any } ?? NSNull(),
         ]

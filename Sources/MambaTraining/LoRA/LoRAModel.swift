@@ -44,12 +44,21 @@ public struct LoRAModel: Sendable {
         let targeted = Set(targets.map(\.baseName))
         // A tensor is saved whole when it or a module above it is named in modules_to_save (Q_proj.0.weight
         // is in the module Q_proj; Mamba2's dt_bias is a parameter of its own).
-        savedNames = base.keys.sorted().filter { name in
-            let parts = name.split(separator: ".")
-            return !targeted.contains(name) && (1...parts.count).contains { n in
-                LoRASettings.matches(parts.prefix(n).joined(separator: "."), settings.modulesToSave)
-            }
-        }
+        savedNames = base.keys.sorted().filter { !targeted.contains($0) && Self.isSaved($0, settings.modulesToSave) }
+    }
+
+    static func isSaved(_ name: String, _ modules: [String]) -> Bool {
+        let parts = name.split(separator: ".")
+        return (1...parts.count).contains { LoRASettings.matches(parts.prefix($0).joined(separator: "."), modules) }
+    }
+
+    /// The target_modules and modules_to_save that name something in this model (what adapter_config.json
+    /// lists: PEFT and `PEFTAdapter` refuse a target module the model does not have).
+    public var usedTargetModules: [String] {
+        settings.targetModules.filter { t in targets.contains { LoRASettings.matches($0.module, [t]) } }
+    }
+    public var usedModulesToSave: [String] {
+        settings.modulesToSave.filter { t in savedNames.contains { Self.isSaved($0, [t]) } }
     }
 
     func keyA(_ t: Target) -> String { Self.prefix + t.module + (t.isEmbedding ? ".lora_embedding_A" : ".lora_A.weight") }

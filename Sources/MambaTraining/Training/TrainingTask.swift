@@ -42,7 +42,7 @@ public struct TrainingTask {
         var generator = SeededGenerator(seed: seed ^ 0x10_4A)
         initialParameters = model.initialParameters(generator: &generator)
         export = { trained, out in
-            try LoRAAdapterWriter.write(trained, settings: lora, baseModel: source.path, to: out)
+            try LoRAAdapterWriter.write(trained, model: model, baseModel: source.path, to: out)
             if merge {
                 try ModelExport.write(model.effective(trained), source: source, to: out.appendingPathComponent("merged"),
                                       configurationChanges: model.tiedHead ? ["tie_word_embeddings": false] : [:])
