@@ -1,0 +1,34 @@
+import XCTest
+import MambaLM
+@testable import MambaTraining
+import TensorCore
+
+/// Adapters written by `remamba train` (Tests/Fixtures/lora-training, scripts/fixtures/lora_training.py)
+/// loaded by Python peft: peft's logits (`PeftModel.from_pretrained`, unmerged forward) against Swift's
+/// forward of the same base + adapter. Tolerance 1e-4: two float32 forwards of a 2-layer model whose logits
+/// are O(1) differ by ~1e-6; a missing or misplaced tensor changes them by up to ~1 (manifest.json).
+final class LoRATrainingFixtureTests: XCTestCase {
+    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures/lora-training")
+
+    func testPEFTLoadsTheSwiftAdapterAndAgrees() throws {
+        for variant in ["tied", "untied"] {
+            let base = try MambaParameters(directory: ModelDirectory(Self.directory.appendingPathComponent("base_\(variant)")))
+            let adapter = try PEFTAdapter(Self.directory.appendingPathComponent("adapter_\(variant)"))
+            var trainable: NamedTensors = [:]
+            for name in adapter.file.names { trainable[name] = try adapter.file.tensor(name) }
+            let lora = LoRAModel(base: base.namedTensors,
+                                 settings: LoRASettings(rank: adapter.configuration.rank, alpha: adapter.configuration.alpha))
+            var generator = SeededGenerator(seed: 0)
+            XCTAssertEqual(Set(lora.initialParameters(generator: &generator).keys), Set(trainable.keys), "\(variant): adapter tensors")
+            var configuration = base.configuration
+            configuration.tieWordEmbeddings = false
+            let effective = MambaParameters(weights: WeightMap(tensors: lora.effective(trainable)), configuration: configuration)
+            let golden = try SafetensorsFile(path: Self.directory.appendingPathComponent("\(variant).outputs.safetensors").path)
+            let logits = MambaGradients.logits(effective, ids: try golden.integers("input_ids"))
+            let difference = logits.maxAbsDifference(try golden.tensor("logits"))
+            print("\(variant): Swift-written adapter, peft logits vs Swift's: max |Δ| = \(difference) (tolerance 1e-4)")
+            XCTAssertLessThan(difference, 1e-4)
+        }
+    }
+}
