@@ -31,4 +31,27 @@ final class LoRATrainingFixtureTests: XCTestCase {
             XCTAssertLessThan(difference, 1e-4)
         }
     }
+
+    /// `--merge`: the merged model directory `TrainingTask` writes loads as a plain model and gives peft's
+    /// unmerged logits (a tied base is written untied: PEFT's own merge would add both deltas to one matrix).
+    func testMergedModelDirectoryGivesPEFTLogits() throws {
+        for variant in ["tied", "untied"] {
+            let adapter = try PEFTAdapter(Self.directory.appendingPathComponent("adapter_\(variant)"))
+            var trainable: NamedTensors = [:]
+            for name in adapter.file.names { trainable[name] = try adapter.file.tensor(name) }
+            let task = try TrainingTask(directory: ModelDirectory(Self.directory.appendingPathComponent("base_\(variant)")),
+                                        lora: LoRASettings(rank: adapter.configuration.rank, alpha: adapter.configuration.alpha),
+                                        remamba: false, merge: true, options: TrainingOptions(), seed: 0)
+            let out = TinyTraining.scratchDirectory("merge")
+            defer { try? FileManager.default.removeItem(at: out) }
+            try task.export(trainable, out)
+            XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent("adapter_model.safetensors").path))
+            let merged = try MambaParameters(directory: ModelDirectory(out.appendingPathComponent("merged")))
+            XCTAssertFalse(merged.configuration.tieWordEmbeddings)
+            let golden = try SafetensorsFile(path: Self.directory.appendingPathComponent("\(variant).outputs.safetensors").path)
+            let difference = MambaGradients.logits(merged, ids: try golden.integers("input_ids")).maxAbsDifference(try golden.tensor("logits"))
+            print("\(variant): merged model directory vs peft logits: max |Δ| = \(difference) (tolerance 1e-4)")
+            XCTAssertLessThan(difference, 1e-4)
+        }
+    }
 }
