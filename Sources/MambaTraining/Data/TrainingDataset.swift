@@ -11,8 +11,10 @@ public enum TrainingDataset {
     }
 
     public static func load(_ url: URL, format: Format = .automatic, tokenizer: Tokenizer, maxLength: Int) throws -> [TrainingExample] {
-        let text: String
-        do { text = try TextFile.read(url) } catch { throw TrainingDataError.unreadable(path: url.path, reason: "\(error)") }
+        guard let data = FileManager.default.contents(atPath: url.path) else {
+            throw TrainingDataError.unreadable(path: url.path, reason: FileManager.default.fileExists(atPath: url.path) ? "not readable" : "no such file")
+        }
+        let text = try TextFile.decode(data, source: url.path)
         let isJSONLines = ["jsonl", "json"].contains(url.pathExtension.lowercased())
         let examples: [TrainingExample]
         switch format {

@@ -66,7 +66,7 @@ public enum TrainingRunError: Error, CustomStringConvertible {
         switch self {
         case .noCheckpoint(let path): return "--resume: no checkpoint at \(path)"
         case .settingsChanged(let path, let saved, let given):
-            return "--resume: \(path) was made with other settings (saved \(saved), given \(given)); resume with the same options"
+            return "--resume: \(path) was made with other settings (\(saved.differences(to: given).joined(separator: ", "))); resume with the same options"
         case .otherTensors(let path, let name):
             return "--resume: \(path) does not hold this run's trainable tensors (\(name) differs: another model, LoRA rank or objective?)"
         }

@@ -16,6 +16,17 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
     public init(totalSteps: Int) { self.totalSteps = totalSteps }
 
     var schedule: CosineSchedule { CosineSchedule(warmupSteps: warmupSteps, totalSteps: totalSteps) }
+
+    /// "name: this → other" for every setting that differs (for the resume error).
+    public func differences(to other: TrainingSettings) -> [String] {
+        let pairs: [(String, String, String)] = [
+            ("learning rate", "\(learningRate)", "\(other.learningRate)"), ("weight decay", "\(weightDecay)", "\(other.weightDecay)"),
+            ("clip", "\(maxGradientNorm ?? 0)", "\(other.maxGradientNorm ?? 0)"), ("accumulation", "\(accumulation)", "\(other.accumulation)"),
+            ("warm-up steps", "\(warmupSteps)", "\(other.warmupSteps)"), ("total steps", "\(totalSteps)", "\(other.totalSteps)"),
+            ("seed", "\(seed)", "\(other.seed)"),
+        ]
+        return pairs.filter { $0.1 != $0.2 }.map { "\($0.0) \($0.1) → \($0.2)" }
+    }
 }
 
 /// What one optimizer step did (a line of the JSONL log).
