@@ -6,7 +6,8 @@ import Tokenization
 
 /// `remamba train`: fine-tuning or pre-training on a JSONL instruction file or plain text, with AdamW, a
 /// cosine schedule, gradient clipping and accumulation (defaults as the paper's run). Writes to --out the
-/// trained model, checkpoint.safetensors (resumable with --resume), train_log.jsonl and loss.svg.
+/// trained model (also at every checkpoint), checkpoint.safetensors (resumable with --resume), train_log.jsonl
+/// and loss.svg.
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train a Mamba model on plain text (pre-training) or JSONL instruction data (fine-tuning).")

@@ -1,8 +1,9 @@
 import Foundation
 
 /// A run in an output directory: steps the trainer to the end, writing a checkpoint every `saveEvery` steps
-/// (and at the end) with the loss chart, logging each step; `export` writes the trained model (or adapter)
-/// at the end. Resuming (`resume`) continues from `checkpoint.safetensors` exactly where it stopped.
+/// (and at the end) with the loss chart and the model as trained so far (`export`: a model directory or an
+/// adapter, usable while the run goes on), logging each step. `resumedState` continues from
+/// `checkpoint.safetensors` exactly where it stopped.
 public struct TrainingRun {
     public var trainer: Trainer
     public let directory: URL
@@ -30,7 +31,7 @@ public struct TrainingRun {
         return state
     }
 
-    /// Trains to `trainer.settings.totalSteps` (or `stopAfter` steps in all, for tests), then exports.
+    /// Trains to `trainer.settings.totalSteps` (or `stopAfter` steps in all, for tests).
     public mutating func run(stopAfter: Int? = nil, export: (NamedTensors) throws -> Void) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         try rewriteLog()
@@ -38,15 +39,15 @@ public struct TrainingRun {
         while trainer.state.step < last {
             let record = trainer.step()
             try report.record(record, totalSteps: trainer.settings.totalSteps, force: record.step == last)
-            if let saveEvery, record.step % saveEvery == 0, record.step < last { try save() }
+            if let saveEvery, record.step % saveEvery == 0, record.step < last { try save(export) }
         }
-        try save()
-        if trainer.isFinished { try export(trainer.state.parameters) }
+        try save(export)
     }
 
-    func save() throws {
+    func save(_ export: (NamedTensors) throws -> Void) throws {
         try TrainingCheckpoint.save(trainer.state, settings: trainer.settings, to: Self.checkpointURL(in: directory))
         try report.writeChart(trainer.state.history)
+        try export(trainer.state.parameters)
     }
 
     /// The log holds exactly the checkpoint's history (steps logged after the last checkpoint are redone).
