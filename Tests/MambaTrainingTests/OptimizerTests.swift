@@ -41,11 +41,13 @@ final class OptimizerTests: XCTestCase {
     func testNoDecayForNormsBiasesALogDAndDtBias() {
         for name in ["backbone.layers.0.norm.weight", "backbone.norm_f.weight", "backbone.layers.3.mixer.A_log",
                      "backbone.layers.3.mixer.D", "backbone.layers.0.mixer.dt_proj.bias", "backbone.layers.0.mixer.conv1d.bias",
-                     "backbone.layers.1.mixer.dt_bias", "backbone.layers.1.mixer.norm.weight"] {
+                     "backbone.layers.1.mixer.dt_bias", "backbone.layers.1.mixer.norm.weight", "backbone.layers.0.mixer.ret_bias.param",
+                     "base_model.model.backbone.Q_proj.0.bias"] {
             XCTAssertFalse(AdamW.decays(name), name)
         }
         for name in ["backbone.embeddings.weight", "lm_head.weight", "backbone.layers.0.mixer.in_proj.weight",
-                     "backbone.layers.0.mixer.dt_proj.weight", "backbone.layers.0.mixer.conv1d.weight"] {
+                     "backbone.layers.0.mixer.dt_proj.weight", "backbone.layers.0.mixer.conv1d.weight",
+                     "base_model.model.backbone.embeddings.lora_embedding_A", "base_model.model.backbone.Q_proj.2.weight"] {
             XCTAssertTrue(AdamW.decays(name), name)
         }
     }

@@ -21,12 +21,12 @@ public struct AdamW: Sendable {
         public init() {}
     }
 
-    /// No decay for norms, biases, A_log, D and the dt bias (decay would pull them towards 0, which means
-    /// something else for each: a norm scale of 0, a decay rate of 1, no skip connection).
+    /// No decay for norms, A_log, D and anything named a bias (transformers' Trainer rule: "bias" anywhere in
+    /// the name, so also dt_bias and ReMamba's ret_bias.param): decay would pull them towards 0, which means
+    /// something else for each (a norm scale of 0, a decay rate of 1, no skip connection, no offset).
     public static func decays(_ name: String) -> Bool {
         let last = name.split(separator: ".").last.map(String.init) ?? name
-        if last == "bias" || last == "A_log" || last == "D" || last == "dt_bias" { return false }
-        return !name.contains("norm")
+        return !(name.contains("bias") || name.contains("norm") || last == "A_log" || last == "D")
     }
 
     /// One step at learning rate `lr` over every parameter that has a gradient.
