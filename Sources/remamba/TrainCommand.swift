@@ -89,6 +89,9 @@ struct Train: ParsableCommand {
             }
             let task = try TrainingTask(directory: directory, lora: loraSettings, remamba: remamba, merge: merge,
                                         options: TrainingOptions(scanChunk: scanChunk, recomputeLayers: recomputeLayers), seed: seed)
+            if let largest = examples.lazy.flatMap(\.ids).max(), largest >= task.vocabularySize {
+                throw ValidationError("the tokenizer gives id \(largest), beyond the model's vocabulary of \(task.vocabularySize): use the model's own tokenizer.json")
+            }
             let settings = settings(exampleCount: examples.count)
             let outDirectory = URL(fileURLWithPath: out)
             let state = resume ? try TrainingRun.resumedState(in: outDirectory, settings: settings, like: task.initialParameters)

@@ -7,6 +7,8 @@ import TensorCore
 public struct TrainingTask {
     public let objective: any TrainingObjective
     public let initialParameters: NamedTensors
+    /// Token ids must be below this.
+    public let vocabularySize: Int
     /// Writes the trained tensors to the output directory (a model, or a PEFT adapter [+ merged model]).
     public let export: (NamedTensors, URL) throws -> Void
 
@@ -25,6 +27,7 @@ public struct TrainingTask {
             let p = try MambaParameters(directory: directory)
             (base, configuration) = (p.namedTensors, p.configuration)
         }
+        vocabularySize = configuration.vocabularySize
         func objective(_ c: MambaConfiguration) -> any TrainingObjective {
             remamba ? ReMambaObjective(configuration: c, options: options) : MambaObjective(configuration: c, options: options)
         }
