@@ -13,8 +13,8 @@ struct Train: ParsableCommand {
         abstract: "Train a Mamba model on plain text (pre-training) or JSONL instruction data (fine-tuning).")
 
     @OptionGroup var modelOptions: ModelOptions
-    @Option(help: ArgumentHelp("Training data: *.jsonl instruction data (OpenOrca, LongAlpaca, prompt/completion) or a plain text file.", valueName: "file"))
-    var data: String
+    @Option(help: ArgumentHelp("Training data, repeatable (mixed in one shuffled order): *.jsonl instruction data (OpenOrca, LongAlpaca, prompt/completion) or a plain text file.", valueName: "file"))
+    var data: [String]
     @Option(help: "Data format: auto (by extension and keys), text, openorca, longalpaca, prompt-completion.")
     var format = "auto"
     @Option(help: ArgumentHelp("Output directory (model or adapter, checkpoint, log, loss curve).", valueName: "dir"))
@@ -42,6 +42,7 @@ struct Train: ParsableCommand {
     @Flag(help: "Recompute each layer's activations in the backward (less memory, one more forward).") var recomputeLayers = false
 
     func validate() throws {
+        if data.isEmpty { throw ValidationError("give at least one --data file") }
         if modelOptions.adapter != nil { throw ValidationError("train starts from --model's weights; --adapter is not supported (merge it first)") }
         if steps != nil && epochs != nil { throw ValidationError("give --steps or --epochs, not both") }
         if let steps, steps < 1 { throw ValidationError("--steps must be ≥ 1, got \(steps)") }
@@ -83,7 +84,9 @@ struct Train: ParsableCommand {
                 throw ValidationError("\(directory.url.path) has no tokenizer.json, which train needs to tokenize --data")
             }
             let tokenizer = try Tokenizer(url: tokenizerURL)
-            let examples = try TrainingDataset.load(URL(fileURLWithPath: data), format: dataFormat(), tokenizer: tokenizer, maxLength: maxLength)
+            let examples = try data.flatMap { path in
+                try TrainingDataset.load(URL(fileURLWithPath: path), format: dataFormat(), tokenizer: tokenizer, maxLength: maxLength)
+            }
             if remamba, examples.contains(where: { $0.promptLength == 0 }) {
                 throw ValidationError("--remamba compresses prompts: give JSONL instruction data, not plain text")
             }
