@@ -24,6 +24,15 @@ final class TrainingDataTests: XCTestCase {
         XCTAssertEqual(short.targets, [nil, 3, 0, nil])
         let long = InstructionExamples.example(prompt: [1, 2], response: Array(10..<30), endOfSequence: 0, maxLength: 8)
         XCTAssertEqual(long.ids, [1, 2, 10, 11, 12, 13, 14, 15])
+        // A prompt too short for the official cut but longer than maxLength: head and tail of the prompt,
+        // the response's start, and always a target.
+        let both = InstructionExamples.example(prompt: Array(100..<1000), response: [1, 2, 3, 4], endOfSequence: 0, maxLength: 512)
+        XCTAssertEqual(both.ids, Array(100..<353) + Array(746..<1000) + [1, 2, 3, 4, 0])
+        XCTAssertEqual(both.ids.count, 512)
+        XCTAssertEqual(both.targetCount, 5)
+        let huge = InstructionExamples.example(prompt: Array(0..<50), response: Array(100..<200), endOfSequence: 0, maxLength: 10)
+        XCTAssertEqual(huge.ids, [0, 1, 47, 48, 49, 100, 101, 102, 103, 104])
+        XCTAssertEqual(huge.targetCount, 5)
     }
 
     func testFormatsAreDetectedFromTheKeys() throws {

@@ -8,19 +8,23 @@ public enum InstructionExamples {
 
     /// The official cut (lblankl/ReMamba, dataset/NotemplateOrca.py and dataset/Orca.py `__call__`): when
     /// prompt + response + EOS is longer than `maxLength` by `excess`, the prompt keeps its first 1000
-    /// tokens and its tail, dropping prompt[1000 ..< 1000 + excess]. Orca.py cuts only when the prompt is
-    /// longer than 1000 + excess; otherwise it keeps the whole sequence — here the response's end is cut
-    /// instead, so that no example exceeds `maxLength` (our memory bound).
+    /// tokens and its tail, dropping prompt[1000 ..< 1000 + excess]. When the prompt is too short for that
+    /// (Orca.py then keeps the whole over-long sequence; NotemplateOrca.py would drop the response), the
+    /// response keeps at most its first max(maxLength / 2, room left by the prompt) tokens and the prompt
+    /// keeps its head and tail, half each (at most 1000 of head), so that no example exceeds `maxLength` (our
+    /// memory bound) and every example has a target.
     public static func example(prompt: [Int], response: [Int], endOfSequence: Int, maxLength: Int) -> TrainingExample {
         var prompt = prompt
         var response = response + [endOfSequence]
         let excess = prompt.count + response.count - maxLength
-        if excess > 0 {
-            if prompt.count > keptHead + excess {
-                prompt.removeSubrange(keptHead..<(keptHead + excess))
-            } else {
-                response = Array(response.prefix(max(0, maxLength - prompt.count)))
-                if prompt.count > maxLength { prompt = Array(prompt.prefix(maxLength)) }
+        if excess > 0 && prompt.count > keptHead + excess {
+            prompt.removeSubrange(keptHead..<(keptHead + excess))
+        } else if excess > 0 {
+            response = Array(response.prefix(max(maxLength / 2, maxLength - prompt.count)))
+            let room = maxLength - response.count
+            if prompt.count > room {
+                let head = min(keptHead, room / 2)
+                prompt = Array(prompt.prefix(head) + prompt.suffix(room - head))
             }
         }
         let ids = prompt + response
