@@ -47,8 +47,12 @@ public enum TrainingDataset {
                 throw TrainingDataError.malformedLine(path: path, line: number,
                                                       reason: "\"\(missing.key)\" is missing or not a string (\(lineFormat.rawValue) format)")
             case .success(let pair):
-                examples.append(try InstructionExamples.example(prompt: pair.prompt, response: pair.response,
-                                                                tokenizer: tokenizer, maxLength: maxLength))
+                let example = try InstructionExamples.example(prompt: pair.prompt, response: pair.response,
+                                                              tokenizer: tokenizer, maxLength: maxLength)
+                guard example.targetCount > 0 else {
+                    throw TrainingDataError.malformedLine(path: path, line: number, reason: "prompt and response are both empty")
+                }
+                examples.append(example)
             }
         }
         return examples
