@@ -8,12 +8,30 @@ final class TrainerTests: XCTestCase {
     func testResumeFromACheckpointIsBitIdentical() throws {
         let c = TinyTraining.configuration()
         let examples = TinyTraining.randomExamples(count: 5, length: 12, vocabulary: c.vocabularySize)
+        try assertResumeIsBitIdentical(objective: MambaObjective(configuration: c), examples: examples,
+                                       start: TrainingState(parameters: TinyTraining.parameters(c), seed: 3))
+    }
+
+    /// The same with an objective that draws from the generator (ReMamba's sampled compression) through LoRA.
+    func testReMambaLoRAResumeIsBitIdentical() throws {
+        let task = try TrainingTask(directory: ModelDirectory(ReMambaTrainingTests.base), lora: LoRASettings(rank: 2),
+                                    remamba: true, merge: false, options: TrainingOptions(), seed: 0)
+        var generator = SeededGenerator(seed: 4)
+        let examples = (0..<3).map { _ in
+            InstructionExamples.example(prompt: (0..<30).map { _ in Int(generator.next() % 1000) }, response: [8, 9],
+                                        endOfSequence: 0, maxLength: 64)
+        }
+        try assertResumeIsBitIdentical(objective: task.objective, examples: examples,
+                                       start: TrainingState(parameters: task.initialParameters, seed: 3))
+    }
+
+    /// Six steps straight vs three, a checkpoint, a reload and three more: identical weights, moments,
+    /// data position, generator and losses; the log has each step once.
+    func assertResumeIsBitIdentical(objective: any TrainingObjective, examples: [TrainingExample], start: TrainingState) throws {
         var settings = TrainingSettings(totalSteps: 6)
         settings.learningRate = 1e-2
         settings.accumulation = 2
         settings.warmupSteps = 1
-        let objective = MambaObjective(configuration: c)
-        let start = TrainingState(parameters: TinyTraining.parameters(c), seed: 3)
 
         var straight = Trainer(objective: objective, examples: examples, settings: settings, state: start)
         while !straight.isFinished { straight.step() }
@@ -37,6 +55,8 @@ final class TrainerTests: XCTestCase {
         XCTAssertEqual(second.trainer.state.optimizer, straight.state.optimizer, "AdamW moments and step")
         XCTAssertEqual(second.trainer.state.position, straight.state.position)
         XCTAssertEqual(second.trainer.state.history.map(\.loss), straight.state.history.map(\.loss))
+        var generator = straight.state.generator, reloaded = second.trainer.state.generator
+        XCTAssertEqual((0..<4).map { _ in generator.next() }, (0..<4).map { _ in reloaded.next() }, "generator state")
         let logLines = try String(contentsOf: second.report.logURL, encoding: .utf8).split(separator: "\n")
         XCTAssertEqual(logLines.count, 6, "one log line per step, none repeated across the resume")
         XCTAssertTrue(FileManager.default.fileExists(atPath: second.report.chartURL.path))
