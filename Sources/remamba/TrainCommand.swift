@@ -95,7 +95,8 @@ struct Train: ParsableCommand {
             if let largest = examples.lazy.flatMap(\.ids).max(), largest >= task.vocabularySize {
                 throw ValidationError("the tokenizer gives id \(largest), beyond the model's vocabulary of \(task.vocabularySize): use the model's own tokenizer.json")
             }
-            let settings = settings(exampleCount: examples.count)
+            var settings = settings(exampleCount: examples.count)
+            settings.dataFingerprint = DataFingerprint.of(examples)
             let outDirectory = URL(fileURLWithPath: out)
             let state = resume ? try TrainingRun.resumedState(in: outDirectory, settings: settings, like: task.initialParameters)
                                : TrainingState(parameters: task.initialParameters, seed: seed)

@@ -80,6 +80,15 @@ final class TrainingDataTests: XCTestCase {
         XCTAssertEqual(examples.flatMap(\.ids), tokenizer.encode(text, addSpecialTokens: false))
     }
 
+    func testFingerprintTellsDataApart() {
+        let a = TextWindows.examples(tokens: Array(0..<10), maxLength: 4)
+        var b = a
+        b[1].ids[0] = 99
+        XCTAssertEqual(DataFingerprint.of(a), DataFingerprint.of(TextWindows.examples(tokens: Array(0..<10), maxLength: 4)))
+        XCTAssertNotEqual(DataFingerprint.of(a), DataFingerprint.of(b))
+        XCTAssertNotEqual(DataFingerprint.of(a), DataFingerprint.of(Array(a.reversed())))
+    }
+
     private func write(_ text: String, name: String) throws -> URL {
         let directory = TinyTraining.scratchDirectory("data")
         addTeardownBlock { try? FileManager.default.removeItem(at: directory) }

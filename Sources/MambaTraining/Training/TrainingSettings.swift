@@ -12,6 +12,8 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
     public var totalSteps: Int
     /// Seeds the data order and the objective's randomness.
     public var seed: UInt64 = 0
+    /// `DataFingerprint` of the examples, so a resume on other data is refused (nil: not checked).
+    public var dataFingerprint: UInt64?
 
     public init(totalSteps: Int) { self.totalSteps = totalSteps }
 
@@ -24,6 +26,8 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
             ("clip", "\(maxGradientNorm ?? 0)", "\(other.maxGradientNorm ?? 0)"), ("accumulation", "\(accumulation)", "\(other.accumulation)"),
             ("warm-up steps", "\(warmupSteps)", "\(other.warmupSteps)"), ("total steps", "\(totalSteps)", "\(other.totalSteps)"),
             ("seed", "\(seed)", "\(other.seed)"),
+            ("data fingerprint", dataFingerprint.map { String($0, radix: 16) } ?? "none",
+             other.dataFingerprint.map { String($0, radix: 16) } ?? "none"),
         ]
         return pairs.filter { $0.1 != $0.2 }.map { "\($0.0) \($0.1) → \($0.2)" }
     }
@@ -45,5 +49,22 @@ public struct StepRecord: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case step, loss, tokens, seconds
         case learningRate = "lr", gradientNorm = "grad_norm"
+    }
+}
+
+/// FNV-1a over every example's ids, targets and prompt length, in order: same data, same fingerprint.
+public enum DataFingerprint {
+    public static func of(_ examples: [TrainingExample]) -> UInt64 {
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        func mix(_ value: Int) {
+            hash = (hash ^ UInt64(bitPattern: Int64(value))) &* 0x0000_0100_0000_01B3
+        }
+        for example in examples {
+            mix(example.ids.count)
+            mix(example.promptLength)
+            for id in example.ids { mix(id) }
+            for target in example.targets { mix(target ?? -1) }
+        }
+        return hash
     }
 }
