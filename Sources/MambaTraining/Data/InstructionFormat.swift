@@ -20,7 +20,7 @@ public enum InstructionFormat: String, CaseIterable, Sendable {
         }
     }
 
-    /// (prompt, response) of one record; nil names the missing or non-string key.
+    /// (prompt, response) of one record, or the key that is missing or not a string.
     func split(_ object: [String: Any]) -> Result<(prompt: String, response: String), MissingKey> {
         func string(_ key: String) -> Result<String, MissingKey> {
             guard let value = object[key] as? String else { return .failure(MissingKey(key: key)) }
