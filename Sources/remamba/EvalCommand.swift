@@ -9,7 +9,7 @@ import Tokenization
 struct Eval: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Evaluate on LongBench, L-Eval, multiple choice or the synthetic long-context suite; score predictions.",
-        subcommands: [EvalRun.self, EvalScore.self], defaultSubcommand: EvalRun.self)
+        subcommands: [EvalRun.self, EvalScore.self, EvalCompare.self], defaultSubcommand: EvalRun.self)
 }
 
 struct EvalRun: ParsableCommand {
