@@ -1,40 +1,40 @@
 import MambaLM
 import TensorCore
 
-/// ReMamba's Δ adaptation inside one Mamba block (Eq. 8, as the official code computes it), for training.
+/// ReMamba's Δ adaptation inside one block (Eq. 8, as the official code computes it), for training.
 /// At the K inserted rows t ∈ `positions` (rows of the block's input, stage 2 starts at position 0):
-///   δ_t = (W_dt·r_t)·α_j + Θ_l,   Δ_t = softplus(δ_t + b_dt),   j = t − positions.lowerBound
-/// The forward is `SelectiveAdaptation.apply` itself (the inference code); the backward is below.
-/// Legend: L rows, E d_inner, K inserted rows, R dt_rank.
-struct LayerAdaptation: Sendable {
+///   δ_t = w_t·α_j + Θ_l,   Δ_t = softplus(δ_t + b),   j = t − positions.lowerBound
+/// where w is Δ's pre-activation without its bias: Mamba-1 W_dt·r [L, E] (b = dt_proj.bias), Mamba-2 in_proj's
+/// dt columns [L, H] (b = dt_bias, then the time_step_limit clamp). The forward is `SelectiveAdaptation.apply`
+/// itself (the inference code); the backward is below. Legend: L rows, C channels of Δ (E or H), K inserted rows.
+public struct LayerAdaptation: Sendable {
     let adaptation: SelectiveAdaptation
     let layer: Int
 
     var rows: Range<Int> { adaptation.positions }
 
-    /// weighted [L, E] = W_dt·r (no bias) → δ at the inserted rows, in place.
+    /// w [L, C] → δ at the inserted rows, in place.
     func apply(to weighted: inout Tensor) { adaptation.apply(to: &weighted, layer: layer, firstPosition: 0) }
 
     /// ∂loss/∂α and ∂loss/∂Θ_l of one block.
-    struct Gradient {
+    public struct Gradient {
         var alpha: [Double]   // [K]
-        var offset: Tensor    // [E]
+        var offset: Tensor    // [C]
     }
 
-    /// dDelta [L, E] = ∂loss/∂δ (pre-bias, pre-softplus) → ∂loss/∂(W_dt·r), i.e. dDelta with the inserted rows
-    /// scaled by α; accumulates dα_j += Σ_c dδ_tc·(W_dt·r)_tc and dΘ_l += Σ_t dδ_t into `g`.
-    /// `dtLowRank` [L, R] and `dtProjection` [E, R] recompute W_dt·r on the K rows.
-    func backward(dtLowRank: Tensor, dtProjection: Tensor, deltaGradient dDelta: Tensor, gradient g: inout Gradient) -> Tensor {
-        let e = dDelta.columns
-        let weighted = Linear.forward(dtLowRank.rows(rows), weight: dtProjection)   // [K, E]
+    /// dDelta [L, C] = ∂loss/∂δ (pre-bias, pre-softplus) → ∂loss/∂w, i.e. dDelta with the inserted rows
+    /// scaled by α; accumulates dα_j += Σ_c dδ_tc·w_tc and dΘ_l += Σ_t dδ_t into `g`.
+    /// `weighted` [K, C] is w at the inserted rows (before the adaptation).
+    func backward(weighted: Tensor, deltaGradient dDelta: Tensor, gradient g: inout Gradient) -> Tensor {
+        let c = dDelta.columns
         var dWeighted = dDelta
         for (j, t) in rows.enumerated() {
             var dot = 0.0
-            for c in 0..<e {
-                let d = dDelta.data[t * e + c]
-                dot += Double(d) * Double(weighted.data[j * e + c])
-                g.offset.data[c] += d
-                dWeighted.data[t * e + c] = d * adaptation.alpha[j]
+            for ch in 0..<c {
+                let d = dDelta.data[t * c + ch]
+                dot += Double(d) * Double(weighted.data[j * c + ch])
+                g.offset.data[ch] += d
+                dWeighted.data[t * c + ch] = d * adaptation.alpha[j]
             }
             g.alpha[j] += dot
         }

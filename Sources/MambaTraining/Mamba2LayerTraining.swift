@@ -5,16 +5,18 @@ import TensorCore
 /// One Mamba-2 block, h ← h + Mixer(RMSNorm(h)), for training: the forward of `Mamba2Layer.forward` (same
 /// ops, same order, from a zero state) keeping what the backward needs, and the backward beside it.
 /// Legend: L length, D d_model, E d_inner = H·P, H heads, G groups, N d_state, k conv_kernel,
-/// X = E + 2·G·N (conv channels: x, B, C), K checkpoints of the scan.
+/// X = E + 2·G·N (conv channels: x, B, C), K checkpoints of the scan, R ReMamba rows adapted (stage 2).
 public struct Mamba2LayerTape: Sendable {
     let input: Tensor        // [L, D]  the residual stream entering the block
     let normed: Tensor       // [L, D]  RMSNorm(input)
     let z: Tensor            // [L, E]  gate (in_proj columns 0 ..< E)
     let xBC: Tensor          // [L, X]  conv1d input (in_proj columns E ..< E + X)
     let convOut: Tensor      // [L, X]  conv1d output before SiLU
-    let dtRaw: Tensor        // [L, H]  in_proj's dt columns + dt_bias, before softplus
+    let dtRaw: Tensor        // [L, H]  in_proj's dt columns (adapted at ReMamba rows, Eq. 8) + dt_bias, before softplus
     let checkpoints: Tensor  // [K, E, N] SSD states every `checkpointSpacing` positions
     let y: Tensor            // [L, E]  SSD output (D skip included), before the gated norm
+    let adaptation: LayerAdaptation?   // ReMamba2 stage 2: the per-head Δ adaptation this block ran with
+    let dtAdapted: Tensor?   // [R, H]  in_proj's dt at the adapted rows, before the adaptation
     // Not kept (recomputed in the backward, element-wise): SiLU(convOut) = (x, B, C), Δ, A = −exp(A_log).
 }
 
@@ -52,15 +54,18 @@ enum Mamba2LayerTraining {
         return (ColumnBlocks.slice(u, 0, e), ColumnBlocks.slice(u, e, gn), ColumnBlocks.slice(u, e + gn, gn))
     }
 
-    /// hidden [L, D] → (hidden [L, D], tape), from a zero conv and SSM state.
+    /// hidden [L, D] → (hidden [L, D], tape), from a zero conv and SSM state; `adaptation` (ReMamba2 stage 2)
+    /// rewrites in_proj's dt at its rows before dt_bias (Eq. 8 per head: δ = dt·α + Θ_l).
     static func forward(_ hidden: Tensor, _ p: Mamba2LayerParameters, _ c: Mamba2Configuration,
-                        scanChunk: Int) -> (Tensor, Mamba2LayerTape) {
+                        scanChunk: Int, adaptation: LayerAdaptation? = nil) -> (Tensor, Mamba2LayerTape) {
         let (e, x, h) = (c.innerSize, c.convolutionDimension, c.numberOfHeads)
         let normed = RMSNorm.forward(hidden, weight: p.norm, epsilon: c.layerNormEpsilon)              // [L, D]
         let projected = Linear.forward(normed, weight: p.inProjection, bias: p.inProjectionBias)       // [L, E + X + H]
         let z = ColumnBlocks.slice(projected, 0, e)                                                    // [L, E]
         let xBC = ColumnBlocks.slice(projected, e, x)                                                  // [L, X]
         var dtRaw = ColumnBlocks.slice(projected, e + x, h)                                            // [L, H]
+        let dtAdapted = adaptation.map { dtRaw.rows($0.rows) }                                        // [R, H]
+        adaptation?.apply(to: &dtRaw)                                                                  // Eq. 8: dt·α + Θ
         MambaLayerTraining.addRows(&dtRaw, p.dtBias)
         var convState = Tensor(zeros: [x, c.convolutionKernel])
         let convOut = CausalConv1d.forward(xBC, weight: p.convolution, bias: p.convolutionBias, state: &convState)
@@ -74,13 +79,15 @@ enum Mamba2LayerTraining {
         var out = Linear.forward(gated, weight: p.outProjection, bias: p.outProjectionBias)            // [L, D]
         for i in 0..<out.count { out.data[i] += hidden.data[i] }                                       // residual
         let tape = Mamba2LayerTape(input: hidden, normed: normed, z: z, xBC: xBC, convOut: convOut, dtRaw: dtRaw,
-                                   checkpoints: checkpoints, y: y)
+                                   checkpoints: checkpoints, y: y, adaptation: adaptation, dtAdapted: dtAdapted)
         return (out, tape)
     }
 
-    /// dOut = ∂loss/∂(block output) [L, D] → ∂loss/∂(block input) [L, D]; accumulates into `g`.
+    /// dOut = ∂loss/∂(block output) [L, D] → ∂loss/∂(block input) [L, D]; accumulates into `g`, and for a
+    /// block that ran with `tape.adaptation`, dα and dΘ_l into `adaptationGradient`.
     static func backward(_ tape: Mamba2LayerTape, _ p: Mamba2LayerParameters, _ c: Mamba2Configuration,
-                         scanChunk: Int, outputGradient dOut: Tensor, gradients g: inout Mamba2LayerParameters) -> Tensor {
+                         scanChunk: Int, outputGradient dOut: Tensor, gradients g: inout Mamba2LayerParameters,
+                         adaptationGradient: inout LayerAdaptation.Gradient?) -> Tensor {
         let (l, e, h, gn) = (tape.input.rows, c.innerSize, c.numberOfHeads, c.numberOfGroups * c.stateSize)
         // out = out_proj(GatedRMSNorm(y, z)) + input
         let gated = GatedRMSNorm.forward(tape.y, gate: tape.z, weight: p.gatedNorm, groupSize: c.normGroupSize,
@@ -111,6 +118,11 @@ enum Mamba2LayerTraining {
         var dDtRaw = Tensor(zeros: [l, h])
         Activations.softplusBackward(tape.dtRaw, outputGradient: dDelta, inputGradient: &dDtRaw)
         for t in 0..<l { for j in 0..<h { g.dtBias.data[j] += dDtRaw.data[t * h + j] } }
+        // dt = in_proj's dt except at the adapted rows (Eq. 8); dt_bias saw dδ unscaled.
+        if let adaptation = tape.adaptation, let dtAdapted = tape.dtAdapted {
+            precondition(adaptationGradient != nil, "Mamba2LayerTraining.backward: an adapted block needs an adaptation gradient")
+            dDtRaw = adaptation.backward(weighted: dtAdapted, deltaGradient: dDtRaw, gradient: &adaptationGradient!)
+        }
         // (x, B, C) = SiLU(conv1d(xBC))
         var dConvOut = Tensor(zeros: [l, c.convolutionDimension])
         Activations.siluBackward(tape.convOut, outputGradient: ColumnBlocks.concatenate([dx, dB, dC]),

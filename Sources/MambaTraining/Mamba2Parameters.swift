@@ -77,17 +77,6 @@ public struct Mamba2Parameters: Sendable {
         lmHead = c.tieWordEmbeddings ? nil : w["lm_head.weight"]
     }
 
-    /// Loads a Hugging Face or original-layout Mamba-2 directory, with the same strict checks as `Mamba2Model`.
-    public init(directory: ModelDirectory) throws {
-        guard let c = directory.configuration.mamba2 else {
-            throw LoadingError.unsupported(path: directory.url.appendingPathComponent("config.json").path,
-                                           what: "this is not a Mamba2 configuration; use MambaParameters for Mamba (v1)")
-        }
-        let weights = try WeightMap.load(from: directory, expected: Mamba2Model.expectedWeights(c),
-                                         sanitize: Mamba2Model.sanitize(c))
-        self.init(weights: weights, configuration: c)
-    }
-
     /// Same shapes, all zeros: the gradient accumulator.
     public func zeros() -> Mamba2Parameters {
         var g = self
@@ -108,7 +97,4 @@ public struct Mamba2Parameters: Sendable {
         }
         return list.sorted { $0.0 < $1.0 }
     }
-
-    /// The weight matrix of the lm_head [V, D].
-    var head: Tensor { lmHead ?? embeddings }
 }

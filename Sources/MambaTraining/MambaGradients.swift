@@ -30,14 +30,20 @@ public enum MambaGradients {
     /// The loss and ∂loss/∂(every parameter), in a value shaped like the parameters.
     public static func lossAndGradients(_ p: MambaParameters, ids: [Int], targets: [Int?]? = nil,
                                         options: TrainingOptions = TrainingOptions()) -> (loss: Double, gradients: MambaParameters) {
+        lossAndGradients(of: p, ids: ids, targets: targets, options: options)
+    }
+
+    /// The same for any family (`Mamba2Gradients` is this for Mamba-2).
+    static func lossAndGradients<Base: TrainableBackbone>(of p: Base, ids: [Int], targets: [Int?]?,
+                                                          options: TrainingOptions) -> (loss: Double, gradients: Base) {
         let targets = targets ?? nextTokenTargets(ids)
         precondition(targets.count == ids.count, "MambaGradients: \(ids.count) ids, \(targets.count) targets")
-        let (h, tape) = LayerStackTraining.forward(embed(p.embeddings, ids), p, options: options)    // [L, D]
+        var (h, tape) = LayerStackTraining.forward(embed(p.embeddings, ids), p, options: options)    // [L, D]
         var g = p.zeros()
         let (loss, dh) = headLossAndBackward(h, p, targets: targets, options: options, gradients: &g)
-        var stackTape = tape
+        h = Tensor(zeros: [0])                                                                       // free it early
         var none: StackAdaptationGradient? = nil
-        let dEmbedded = LayerStackTraining.backward(&stackTape, p, options: options, outputGradient: dh, gradients: &g,
+        let dEmbedded = LayerStackTraining.backward(&tape, p, options: options, outputGradient: dh, gradients: &g,
                                                     adaptationGradient: &none)
         embedBackward(ids, outputGradient: dEmbedded, weightGradient: &g.embeddings)
         return (loss, g)
@@ -46,16 +52,19 @@ public enum MambaGradients {
     /// h [L, D] (the last block's output) → norm_f → lm_head → mean cross-entropy over the rows with a
     /// target: (loss, ∂loss/∂h [L, D]); accumulates the gradients of norm_f and of the lm_head (tied: into
     /// the embeddings', as PyTorch does for a shared parameter).
-    static func headLossAndBackward(_ h: Tensor, _ p: MambaParameters, targets: [Int?], options: TrainingOptions,
-                                    gradients g: inout MambaParameters) -> (loss: Double, hiddenGradient: Tensor) {
-        if g.lmHead != nil {
-            return headLossAndBackward(h, finalNorm: p.finalNorm, head: p.head, epsilon: p.configuration.layerNormEpsilon,
-                                       targets: targets, options: options, finalNormGradient: &g.finalNorm,
-                                       headGradient: &g.lmHead!)
-        }
-        return headLossAndBackward(h, finalNorm: p.finalNorm, head: p.head, epsilon: p.configuration.layerNormEpsilon,
-                                   targets: targets, options: options, finalNormGradient: &g.finalNorm,
-                                   headGradient: &g.embeddings)
+    static func headLossAndBackward<Base: TrainableBackbone>(_ h: Tensor, _ p: Base, targets: [Int?], options: TrainingOptions,
+                                                             gradients g: inout Base) -> (loss: Double, hiddenGradient: Tensor) {
+        // The accumulators move out of `g` and back (two inout accesses to one generic value would overlap);
+        // emptied in `g` meanwhile, so they stay uniquely referenced and are not copied.
+        let tied = g.lmHead == nil
+        var finalNorm = g.finalNorm, head = g.lmHead ?? g.embeddings
+        g.finalNorm = Tensor(zeros: [0])
+        if tied { g.embeddings = Tensor(zeros: [0]) } else { g.lmHead = Tensor(zeros: [0]) }
+        let result = headLossAndBackward(h, finalNorm: p.finalNorm, head: p.head, epsilon: p.layerNormEpsilon, targets: targets,
+                                         options: options, finalNormGradient: &finalNorm, headGradient: &head)
+        g.finalNorm = finalNorm
+        if tied { g.embeddings = head } else { g.lmHead = head }
+        return result
     }
 
     /// The same for any family: norm_f [D], the lm_head matrix [V, D] and their gradient accumulators.

@@ -99,8 +99,8 @@ enum MambaLayerTraining {
         Linear.accumulateColumnSums(dDeltaRaw, into: &g.dtProjectionBias)
         if let adaptation = tape.adaptation {
             precondition(adaptationGradient != nil, "MambaLayerTraining.backward: an adapted block needs an adaptation gradient")
-            dDeltaRaw = adaptation.backward(dtLowRank: tape.dtLowRank, dtProjection: p.dtProjection,
-                                            deltaGradient: dDeltaRaw, gradient: &adaptationGradient!)
+            let weighted = Linear.forward(tape.dtLowRank.rows(adaptation.rows), weight: p.dtProjection)   // [K, E] W r
+            dDeltaRaw = adaptation.backward(weighted: weighted, deltaGradient: dDeltaRaw, gradient: &adaptationGradient!)
         }
         var dDtLowRank = Tensor(zeros: [l, r])
         Linear.backward(tape.dtLowRank, weight: p.dtProjection, outputGradient: dDeltaRaw, inputGradient: &dDtLowRank,

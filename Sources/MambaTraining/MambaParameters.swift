@@ -79,17 +79,6 @@ public struct MambaParameters: Sendable {
         lmHead = c.tieWordEmbeddings ? nil : w["lm_head.weight"]
     }
 
-    /// Loads a Hugging Face or original-layout Mamba-1 directory, with the same strict checks as `MambaModel`.
-    public init(directory: ModelDirectory) throws {
-        guard let c = directory.configuration.mamba else {
-            throw LoadingError.unsupported(path: directory.url.appendingPathComponent("config.json").path,
-                                           what: "this is not a Mamba (v1) configuration; use Mamba2Parameters for Mamba-2")
-        }
-        let weights = try WeightMap.load(from: directory, expected: MambaModel.expectedWeights(c),
-                                         sanitize: MambaModel.sanitize(c))
-        self.init(weights: weights, configuration: c)
-    }
-
     /// Same shapes, all zeros: the gradient accumulator.
     public func zeros() -> MambaParameters {
         var g = self
@@ -110,7 +99,4 @@ public struct MambaParameters: Sendable {
         }
         return list.sorted { $0.0 < $1.0 }
     }
-
-    /// The weight matrix of the lm_head [V, D].
-    var head: Tensor { lmHead ?? embeddings }
 }

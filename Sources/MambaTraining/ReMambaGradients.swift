@@ -2,23 +2,32 @@ import Foundation
 import MambaLM
 import TensorCore
 
-/// Loss and gradients of ReMamba (Mamba-1) for training, through both stages, as the official training code
-/// runs it (lblankl/ReMamba, `Remambahf/src/model/ReMamba.py`, `MambaModel.forward` in training mode, and its
-/// `Remambahf/src/model/selective_scan_interface.py`, `MambaInnerFn`):
+/// Loss and gradients of ReMamba over either base family for training, through both stages, as the official
+/// training code runs it (lblankl/ReMamba; Mamba-1: `Remambahf/src/model/ReMamba.py`, `MambaModel.forward` in
+/// training mode, and its `Remambahf/src/model/selective_scan_interface.py`, `MambaInnerFn`; Mamba-2:
+/// `ReMamba2/src/model/ReMamba.py`, `MixerModel.forward`, and `ReMamba2/src/model/ressd_combined.py`,
+/// `MambaSplitConv1dScanCombinedFn`):
 ///   stage 1  E[prompt] → blocks → norm_f → h [P, D];  q = Query(h[P−1]), k_i = Key(h_i) on the range,
 ///            cos_i (Eq. 3), top-K (Eq. 4), α = ReLU(cos) (Eq. 8), v = Value(h_selected) (Eq. 5)
-///   stage 2  E[0..<st] ++ v ++ E[rangeEnd..<L] → blocks with the Δ adaptation at the K rows (Eq. 8)
+///   stage 2  E[0..<st] ++ v ++ E[rangeEnd..<L] → blocks with the Δ adaptation at the K rows (Eq. 8; Mamba-1
+///            per channel on W_dt·r, Mamba-2 per head on in_proj's dt, both before the dt bias)
 ///            → norm_f → lm_head → cross-entropy (Eqs. 6–7)
 /// and back: stage-2 blocks → (dv, dα, dΘ) → Value, ReLU, cosine, Key, Query → h → norm_f and stage-1 blocks →
 /// embeddings. Both stages accumulate into the same base gradients (tied lm_head into the embeddings).
 ///
-/// `scaleImportanceGradient` reproduces the official backward of α. `MambaInnerFn.backward` (the autograd
+/// `scaleImportanceGradient` (default: `Base.officialScalesImportanceGradient`, on for Mamba-1, off for
+/// Mamba-2) reproduces the official Mamba-1 backward of α. `MambaInnerFn.backward` (the autograd
 /// Function the training forward goes through, comment "In ReMamba-hf we use rescaled gradient") computes
 ///   ddelta[:, :, p:p+K] *= token_weights;  dtoken_weights = Σ_d ddelta[:, :, p:p+K] · delta[:, :, p:p+K]
 /// i.e. it multiplies dδ by α first (right for W_dt and r) and then uses that product for dα too, so
 /// ∂loss/∂α reaches ReLU and the cosine multiplied by α once more (per block, so the sum over blocks too):
 ///   dα_official = α · dα.  Off: the true gradient.
-/// Not reproduced: with its default checkpoint_lvl = 1 the same backward recomputes δ = W_dt·r *without* the
+/// Mamba-2's official backward (`MambaSplitConv1dScanCombinedFn.backward`, comment "In ReMamba2 we do not use
+/// rescale gradient. If we use it, no obvious improvement.") computes dtoken_weights = Σ_h ddt·dt before scaling
+/// ddt by α, but its forward wrote the adapted dt (dt·α + Θ) into the saved in_proj output in place, so that dt
+/// is the adapted one: dα = α·dα_true + Σ_h ddt_h·Θ_h (equal to the rescaled gradient while Θ = 0). Off (the
+/// default for Mamba-2) is the true gradient, as its comment intends; on is the Mamba-1 rescaling.
+/// Not reproduced (Mamba-1): with its default checkpoint_lvl = 1 the same backward recomputes δ = W_dt·r *without* the
 /// adaptation and runs the scan's backward with it, so the official gradients at the K rows are those of the
 /// unadapted Δ; here the scan's backward uses the Δ the forward used.
 /// Legend: L ids (prompt ++ response), P prompt, L2 stage-2 rows, R range rows, K kept, D d_model.
@@ -26,9 +35,9 @@ public enum ReMambaGradients {
     /// The loss and ∂loss/∂(every parameter). The plan is computed over the prompt (`ids[0..<promptLength]`)
     /// from `settings` with the official rounding (`CompressionPlan`); placement must be `.replace`.
     /// `targets` are aligned with `ids` (nil: no loss; default: next-token targets), see `stage2Targets`.
-    public static func lossAndGradients(_ p: ReMambaParameters, ids: [Int], promptLength: Int, targets: [Int?]? = nil,
-                                        settings: CompressionSettings, scaleImportanceGradient: Bool = true,
-                                        options: TrainingOptions = TrainingOptions()) throws -> (loss: Double, gradients: ReMambaParameters) {
+    public static func lossAndGradients<Base>(_ p: ReMambaParameters<Base>, ids: [Int], promptLength: Int, targets: [Int?]? = nil,
+                                              settings: CompressionSettings, scaleImportanceGradient: Bool? = nil,
+                                              options: TrainingOptions = TrainingOptions()) throws -> (loss: Double, gradients: ReMambaParameters<Base>) {
         precondition(settings.placement == .replace, "ReMambaGradients: only the replace placement is trainable")
         let plan = try CompressionPlan(promptLength: promptLength, settings: settings)
         return lossAndGradients(p, ids: ids, plan: plan, targets: targets, selection: settings.selection,
@@ -36,17 +45,18 @@ public enum ReMambaGradients {
     }
 
     /// The same for a given plan (e.g. drawn by `ReMambaRecipe`); `plan.promptLength` is the prompt's length.
-    public static func lossAndGradients(_ p: ReMambaParameters, ids: [Int], plan: CompressionPlan, targets: [Int?]? = nil,
-                                        selection: CompressionSettings.Selection = .topK,
-                                        adaptation: CompressionSettings.Adaptation = .selective,
-                                        scaleImportanceGradient: Bool = true,
-                                        options: TrainingOptions = TrainingOptions()) -> (loss: Double, gradients: ReMambaParameters) {
+    public static func lossAndGradients<Base>(_ p: ReMambaParameters<Base>, ids: [Int], plan: CompressionPlan, targets: [Int?]? = nil,
+                                              selection: CompressionSettings.Selection = .topK,
+                                              adaptation: CompressionSettings.Adaptation = .selective,
+                                              scaleImportanceGradient: Bool? = nil,
+                                              options: TrainingOptions = TrainingOptions()) -> (loss: Double, gradients: ReMambaParameters<Base>) {
         let promptLength = plan.promptLength, range = plan.range
         let targets = targets ?? MambaGradients.nextTokenTargets(ids)
         precondition(promptLength <= ids.count && targets.count == ids.count,
                      "ReMambaGradients: prompt \(promptLength), \(ids.count) ids, \(targets.count) targets")
         let prompt = Array(ids[0..<promptLength]), tail = Array(ids[range.upperBound...])
-        let base = p.base, epsilon = base.configuration.layerNormEpsilon
+        let base = p.base, epsilon = base.layerNormEpsilon
+        let scaleImportanceGradient = scaleImportanceGradient ?? Base.officialScalesImportanceGradient
         var g = p.zeros()
 
         // Stage 1.

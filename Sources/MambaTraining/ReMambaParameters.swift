@@ -2,28 +2,60 @@ import Foundation
 import MambaLM
 import TensorCore
 
-/// Every trainable tensor of a ReMamba (Mamba-1) model, under the official checkpoint names
-/// (`ReMambaForCausalLM` of lblankl/ReMamba): the base Mamba's, plus Query/Key/Value of stage 1 and Θ_l of
-/// stage 2. The same type holds the gradients (`zeros()`). Legend: D d_model, E d_inner.
-public struct ReMambaParameters: Sendable {
-    public var base: MambaParameters
+/// Every trainable tensor of a ReMamba model over a base family (Mamba-1: `ReMambaForCausalLM`, Mamba-2:
+/// `ReMambaLMHeadModel` of lblankl/ReMamba), under the official checkpoint names: the base's, plus
+/// Query/Key/Value of stage 1 and Θ_l of stage 2. The same type holds the gradients (`zeros()`).
+/// Legend: D d_model, E d_inner, C = Θ_l's size (Mamba-1: E; Mamba-2: heads).
+public struct ReMambaParameters<Base: TrainableBackbone>: Sendable {
+    public var base: Base
     public var query: FeedForwardParameters      // backbone.Q_proj.{0,2}.{weight,bias}
     public var key: FeedForwardParameters        // backbone.K_proj.*
     public var value: FeedForwardParameters      // backbone.V_proj.*
-    /// Θ_l, one [E] per layer: backbone.layers.N.mixer.ret_bias.param (`deltaOffset` in DESIGN.md).
+    /// Θ_l, one [C] per layer: backbone.layers.N.mixer.ret_bias.param (`deltaOffset` in DESIGN.md).
     public var deltaOffsets: [Tensor]
 
-    public var configuration: MambaConfiguration { base.configuration }
+    public var configuration: Base.Configuration { base.configuration }
 
     /// From a strictly loaded weight map holding the base's and ReMamba's tensors.
-    public init(weights w: WeightMap, configuration c: MambaConfiguration) {
-        base = MambaParameters(weights: w, configuration: c)
+    public init(weights w: WeightMap, configuration c: Base.Configuration) {
+        base = Base(weights: w, configuration: c)
         query = FeedForwardParameters(w, prefix: "backbone.Q_proj")
         key = FeedForwardParameters(w, prefix: "backbone.K_proj")
         value = FeedForwardParameters(w, prefix: "backbone.V_proj")
-        deltaOffsets = (0..<c.numberOfLayers).map { w["backbone.layers.\($0).mixer.ret_bias.param"] }
+        deltaOffsets = (0..<base.layerCount).map { w["backbone.layers.\($0).mixer.ret_bias.param"] }
     }
 
+    /// Loads a ReMamba checkpoint directory of the base's family, with the strict checks of `ModelLoader`.
+    public init(directory: ModelDirectory) throws {
+        guard directory.tensorFiles["backbone.Q_proj.0.weight"] != nil else {
+            throw CompressionError.notAReMambaCheckpoint(directory: directory.url.path)
+        }
+        let (weights, c) = try Base.loadWeights(directory, reMamba: true)
+        self.init(weights: weights, configuration: c)
+    }
+
+    /// Same shapes, all zeros: the gradient accumulator.
+    public func zeros() -> ReMambaParameters {
+        var g = self
+        g.base = base.zeros()
+        (g.query, g.key, g.value) = (query.zeros(), key.zeros(), value.zeros())
+        g.deltaOffsets = deltaOffsets.map { Tensor(zeros: $0.shape) }
+        return g
+    }
+
+    /// Every tensor under its checkpoint name and in its checkpoint shape, sorted by name (the base's as
+    /// its `named`; a tied lm_head appears once, as backbone.embeddings.weight).
+    public var named: [(String, Tensor)] {
+        var list = base.named
+        for (name, projection) in [("Q_proj", query), ("K_proj", key), ("V_proj", value)] {
+            list += projection.named.map { ("backbone.\(name).\($0.0)", $0.1) }
+        }
+        for (i, offset) in deltaOffsets.enumerated() { list.append(("backbone.layers.\(i).mixer.ret_bias.param", offset)) }
+        return list.sorted { $0.0 < $1.0 }
+    }
+}
+
+extension ReMambaParameters where Base == MambaParameters {
     /// ReMamba's modules added to a plain Mamba, as the official fine-tuning starts (lblankl/ReMamba
     /// `Remambahf/Finetune.py`, "init weight"): from layer 0's projections, Key = (in_proj rows [0, D), [D, 2D)),
     /// Query = (in_proj rows [2D, 3D), [3D, 4D)), Value = (out_proj columns [0, D), [D, 2D)) for the weights of
@@ -41,41 +73,5 @@ public struct ReMambaParameters: Sendable {
         query = projection(inProjection.rows((2 * d)..<(3 * d)), inProjection.rows((3 * d)..<(4 * d)))
         value = projection(ColumnBlocks.slice(outProjection, 0, d), ColumnBlocks.slice(outProjection, d, d))
         deltaOffsets = base.layers.map { _ in Tensor(zeros: [e]) }
-    }
-
-    /// Loads a ReMamba (Mamba-1) checkpoint directory, with the strict checks of `ModelLoader`.
-    public init(directory: ModelDirectory) throws {
-        guard let c = directory.configuration.mamba else {
-            throw LoadingError.unsupported(path: directory.url.appendingPathComponent("config.json").path,
-                                           what: "ReMamba gradients are implemented for Mamba (v1) backbones only")
-        }
-        guard directory.tensorFiles["backbone.Q_proj.0.weight"] != nil else {
-            throw CompressionError.notAReMambaCheckpoint(directory: directory.url.path)
-        }
-        let extra = ReMambaModel<MambaModel>.expectedWeights(hiddenSize: c.hiddenSize, layers: c.numberOfLayers,
-                                                             deltaOffsetSize: c.innerSize)
-        let weights = try WeightMap.load(from: directory, expected: MambaModel.expectedWeights(c).merging(extra) { a, _ in a },
-                                         sanitize: MambaModel.sanitize(c))
-        self.init(weights: weights, configuration: c)
-    }
-
-    /// Same shapes, all zeros: the gradient accumulator.
-    public func zeros() -> ReMambaParameters {
-        var g = self
-        g.base = base.zeros()
-        (g.query, g.key, g.value) = (query.zeros(), key.zeros(), value.zeros())
-        g.deltaOffsets = deltaOffsets.map { Tensor(zeros: $0.shape) }
-        return g
-    }
-
-    /// Every tensor under its checkpoint name and in its checkpoint shape, sorted by name (the base's as
-    /// `MambaParameters.named`; a tied lm_head appears once, as backbone.embeddings.weight).
-    public var named: [(String, Tensor)] {
-        var list = base.named
-        for (name, projection) in [("Q_proj", query), ("K_proj", key), ("V_proj", value)] {
-            list += projection.named.map { ("backbone.\(name).\($0.0)", $0.1) }
-        }
-        for (i, offset) in deltaOffsets.enumerated() { list.append(("backbone.layers.\(i).mixer.ret_bias.param", offset)) }
-        return list.sorted { $0.0 < $1.0 }
     }
 }

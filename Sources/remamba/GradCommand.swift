@@ -10,12 +10,12 @@ import TensorCore
 /// parameter, in the checkpoint's shape (a tied lm_head: one gradient, under backbone.embeddings.weight).
 /// The family (Mamba or Mamba-2) comes from config.json. Other tools check the backward through this
 /// interface: keep it stable.
-/// With --remamba (a ReMamba checkpoint): the training loss of ReMamba, the first --prompt-length ids being the
-/// prompt that stage 1 compresses, and the gradients of the base's and ReMamba's parameters (Q/K/V_proj,
-/// layers.N.mixer.ret_bias.param), through both stages (`ReMambaGradients`).
+/// With --remamba (a ReMamba or ReMamba2 checkpoint): the training loss of ReMamba, the first --prompt-length ids
+/// being the prompt that stage 1 compresses, and the gradients of the base's and ReMamba's parameters
+/// (Q/K/V_proj, layers.N.mixer.ret_bias.param), through both stages (`ReMambaGradients`).
 struct Grad: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Write the loss of --ids and the gradient of every parameter to a safetensors file (Mamba-1, Mamba-2, or ReMamba on Mamba-1).")
+        abstract: "Write the loss of --ids and the gradient of every parameter to a safetensors file (Mamba-1, Mamba-2, ReMamba, ReMamba2).")
 
     @OptionGroup var modelOptions: ModelOptions
     @Option(name: .long, help: "Comma-separated token ids (at least 2), e.g. 1,2,3.") var ids: String
@@ -28,16 +28,16 @@ struct Grad: ParsableCommand {
     @Flag(name: .long, help: "With --remamba: score only the response (the positions from the prompt's last on), as fine-tuning does.")
     var responseOnly = false
     @Flag(name: .long, inversion: .prefixedNo,
-          help: "With --remamba: multiply ∂loss/∂α by α once more, as the official training backward does.")
-    var scaleImportanceGradient = true
+          help: "With --remamba: multiply ∂loss/∂α by α once more, as the official Mamba-1 training backward does (default: on for Mamba-1, off for Mamba-2).")
+    var scaleImportanceGradient: Bool?
 
     func validate() throws {
         if scanChunk < 1 { throw ValidationError("--scan-chunk must be ≥ 1, got \(scanChunk)") }
         if modelOptions.adapter != nil {
             throw ValidationError("grad differentiates the checkpoint's own parameters; --adapter is not supported (merge the adapter into a checkpoint first)")
         }
-        if !remamba.remamba && (promptLength != nil || responseOnly) {
-            throw ValidationError("--prompt-length and --response-only need --remamba")
+        if !remamba.remamba && (promptLength != nil || responseOnly || scaleImportanceGradient != nil) {
+            throw ValidationError("--prompt-length, --response-only and --[no-]scale-importance-gradient need --remamba")
         }
         if remamba.appendCompressed { throw ValidationError("grad: --append-compressed is not trainable; use the replace placement") }
         if let promptLength, promptLength < 1 { throw ValidationError("--prompt-length must be ≥ 1, got \(promptLength)") }
@@ -53,16 +53,9 @@ struct Grad: ParsableCommand {
             let options = TrainingOptions(scanChunk: scanChunk)
             let loss: Double, named: [(String, Tensor)]
             if let settings = remamba.settings(defaults: directory.configuration.compressionDefaults) {
-                let parameters = try ReMambaParameters(directory: directory)
-                try checkTokens(tokens, vocabularySize: parameters.configuration.vocabularySize)
-                let prompt = promptLength ?? tokens.count
-                if prompt > tokens.count { throw ValidationError("--prompt-length \(prompt) exceeds the \(tokens.count) ids") }
-                var targets = MambaGradients.nextTokenTargets(tokens)
-                if responseOnly { for t in 0..<(prompt - 1) { targets[t] = nil } }
-                let result = try ReMambaGradients.lossAndGradients(parameters, ids: tokens, promptLength: prompt, targets: targets,
-                                                                   settings: settings, scaleImportanceGradient: scaleImportanceGradient,
-                                                                   options: options)
-                (loss, named) = (result.loss, result.gradients.named)
+                (loss, named) = directory.configuration.mamba2 != nil
+                    ? try reMambaGradients(Mamba2Parameters.self, directory, tokens, settings, options)
+                    : try reMambaGradients(MambaParameters.self, directory, tokens, settings, options)
             } else if directory.configuration.mamba2 != nil {
                 let parameters = try Mamba2Parameters(directory: directory)
                 try checkTokens(tokens, vocabularySize: parameters.configuration.vocabularySize)
@@ -80,6 +73,22 @@ struct Grad: ParsableCommand {
         } catch let error as ValidationError { throw error } catch {
             throw CommandFailure(error)
         }
+    }
+
+    /// The ReMamba training loss and gradients over a base of family `Base`.
+    func reMambaGradients<Base: TrainableBackbone>(_: Base.Type, _ directory: ModelDirectory, _ tokens: [Int],
+                                                   _ settings: CompressionSettings,
+                                                   _ options: TrainingOptions) throws -> (Double, [(String, Tensor)]) {
+        let parameters = try ReMambaParameters<Base>(directory: directory)
+        try checkTokens(tokens, vocabularySize: parameters.base.vocabularySize)
+        let prompt = promptLength ?? tokens.count
+        if prompt > tokens.count { throw ValidationError("--prompt-length \(prompt) exceeds the \(tokens.count) ids") }
+        var targets = MambaGradients.nextTokenTargets(tokens)
+        if responseOnly { for t in 0..<(prompt - 1) { targets[t] = nil } }
+        let result = try ReMambaGradients.lossAndGradients(parameters, ids: tokens, promptLength: prompt, targets: targets,
+                                                           settings: settings, scaleImportanceGradient: scaleImportanceGradient,
+                                                           options: options)
+        return (result.loss, result.gradients.named)
     }
 
     func checkTokens(_ tokens: [Int], vocabularySize v: Int) throws {

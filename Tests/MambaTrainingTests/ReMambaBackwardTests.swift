@@ -63,7 +63,7 @@ final class ReMambaBackwardTests: XCTestCase {
         let (l, d, e, n, r, k) = (7, c.hiddenSize, c.innerSize, c.stateSize, c.timeStepRank, c.convolutionKernel)
         let w = WeightMap.random(MambaModel.expectedWeights(c).merging(
             ReMambaModel<MambaModel>.expectedWeights(hiddenSize: d, layers: 1, deltaOffsetSize: e)) { a, _ in a }, seed: 81)
-        var p = ReMambaParameters(weights: w, configuration: c)
+        var p = ReMambaParameters<MambaParameters>(weights: w, configuration: c)
         p.deltaOffsets[0] = Random.normal([e], std: 0.5, seed: 82)
         let layer = p.base.layers[0]
         let rows = 2..<4, alpha: [Float] = [0.7, 0.25]

@@ -17,8 +17,8 @@ import TensorCore
 final class ReMambaGradientTests: XCTestCase {
     static let fixtures = MambaGradientTests.fixtures
 
-    static func parameters() throws -> ReMambaParameters {
-        try ReMambaParameters(directory: ModelDirectory(fixtures.appendingPathComponent("remamba-official/models/remamba1_a")))
+    static func parameters() throws -> ReMambaParameters<MambaParameters> {
+        try ReMambaParameters<MambaParameters>(directory: ModelDirectory(fixtures.appendingPathComponent("remamba-official/models/remamba1_a")))
     }
 
     struct Case: Decodable {

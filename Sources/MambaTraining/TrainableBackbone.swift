@@ -1,0 +1,117 @@
+import Foundation
+import MambaLM
+import TensorCore
+
+/// A base family (Mamba-1 or Mamba-2) as the training code sees it: embeddings → blocks → norm_f → lm_head,
+/// each block trainable with ReMamba's Δ adaptation (Eq. 8) at some rows. `LayerStackTraining`,
+/// `MambaGradients` and `ReMambaGradients` are written once over it. The same value holds the gradients
+/// (`zeros()`). Legend: L rows, D d_model, V vocab.
+public protocol TrainableBackbone: Sendable {
+    associatedtype Configuration: Sendable
+    associatedtype LayerTape: Sendable
+
+    init(weights: WeightMap, configuration: Configuration)
+    var configuration: Configuration { get }
+    var embeddings: Tensor { get set }       // [V, D]
+    var finalNorm: Tensor { get set }        // [D]
+    /// [V, D]; nil when tied to the embeddings (its gradient then goes into the embeddings').
+    var lmHead: Tensor? { get set }
+    var layerCount: Int { get }
+    var layerNormEpsilon: Float { get }
+    var vocabularySize: Int { get }
+    func zeros() -> Self
+    /// Every tensor under its checkpoint name, sorted by name.
+    var named: [(String, Tensor)] { get }
+
+    /// Block `layer`: hidden [L, D] → ([L, D], tape), from a zero state; `adaptation` rewrites the
+    /// pre-activation of Δ at its rows (Mamba-1: W_dt·r per channel; Mamba-2: in_proj's dt per head).
+    func layerForward(_ layer: Int, _ hidden: Tensor, scanChunk: Int, adaptation: LayerAdaptation?) -> (Tensor, LayerTape)
+    /// Its backward: dOut [L, D] → dInput [L, D]; accumulates into `gradients` and, for an adapted block,
+    /// into `adaptationGradient`.
+    func layerBackward(_ layer: Int, _ tape: LayerTape, scanChunk: Int, outputGradient: Tensor, gradients: inout Self,
+                       adaptationGradient: inout LayerAdaptation.Gradient?) -> Tensor
+
+    /// Θ_l's size: one per channel of Δ (Mamba-1: d_inner; Mamba-2: heads).
+    var deltaOffsetSize: Int { get }
+    /// Whether the authors' training backward multiplies ∂loss/∂α by α once more (see `ReMambaGradients`).
+    static var officialScalesImportanceGradient: Bool { get }
+    /// Strictly loads `directory` if its config.json is of this family: the base's tensors and, with
+    /// `reMamba`, ReMamba's (Q/K/V_proj, layers.N.mixer.ret_bias.param).
+    static func loadWeights(_ directory: ModelDirectory, reMamba: Bool) throws -> (WeightMap, Configuration)
+}
+
+extension TrainableBackbone {
+    /// The weight matrix of the lm_head [V, D].
+    var head: Tensor { lmHead ?? embeddings }
+
+    /// Loads a checkpoint directory of this family with the strict checks of `ModelLoader`.
+    public init(directory: ModelDirectory) throws {
+        let (weights, configuration) = try Self.loadWeights(directory, reMamba: false)
+        self.init(weights: weights, configuration: configuration)
+    }
+
+    /// ReMamba's tensors in a checkpoint of this family.
+    static func reMambaWeights(hiddenSize: Int, layers: Int, deltaOffsetSize: Int) -> [String: [Int]] {
+        ReMambaModel<MambaModel>.expectedWeights(hiddenSize: hiddenSize, layers: layers, deltaOffsetSize: deltaOffsetSize)
+    }
+}
+
+extension MambaParameters: TrainableBackbone {
+    public var layerCount: Int { layers.count }
+    public var layerNormEpsilon: Float { configuration.layerNormEpsilon }
+    public var vocabularySize: Int { configuration.vocabularySize }
+    public var deltaOffsetSize: Int { configuration.innerSize }
+    public static var officialScalesImportanceGradient: Bool { true }
+
+    public func layerForward(_ i: Int, _ hidden: Tensor, scanChunk: Int, adaptation: LayerAdaptation?) -> (Tensor, MambaLayerTape) {
+        MambaLayerTraining.forward(hidden, layers[i], configuration, scanChunk: scanChunk, adaptation: adaptation)
+    }
+
+    public func layerBackward(_ i: Int, _ tape: MambaLayerTape, scanChunk: Int, outputGradient: Tensor,
+                              gradients: inout MambaParameters, adaptationGradient: inout LayerAdaptation.Gradient?) -> Tensor {
+        MambaLayerTraining.backward(tape, layers[i], configuration, scanChunk: scanChunk, outputGradient: outputGradient,
+                                    gradients: &gradients.layers[i], adaptationGradient: &adaptationGradient)
+    }
+
+    public static func loadWeights(_ directory: ModelDirectory, reMamba: Bool) throws -> (WeightMap, MambaConfiguration) {
+        guard let c = directory.configuration.mamba else {
+            throw LoadingError.unsupported(path: directory.url.appendingPathComponent("config.json").path,
+                                           what: "this is not a Mamba (v1) configuration; use Mamba2Parameters for Mamba-2")
+        }
+        let extra = reMamba ? reMambaWeights(hiddenSize: c.hiddenSize, layers: c.numberOfLayers, deltaOffsetSize: c.innerSize) : [:]
+        let weights = try WeightMap.load(from: directory, expected: MambaModel.expectedWeights(c).merging(extra) { a, _ in a },
+                                         sanitize: MambaModel.sanitize(c))
+        return (weights, c)
+    }
+}
+
+extension Mamba2Parameters: TrainableBackbone {
+    public var layerCount: Int { layers.count }
+    public var layerNormEpsilon: Float { configuration.layerNormEpsilon }
+    public var vocabularySize: Int { configuration.vocabularySize }
+    public var deltaOffsetSize: Int { configuration.numberOfHeads }
+    /// Off: lblankl/ReMamba `ReMamba2/src/model/ressd_combined.py`, `MambaSplitConv1dScanCombinedFn.backward`,
+    /// "In ReMamba2 we do not use rescale gradient" (see `ReMambaGradients` for what that code computes).
+    public static var officialScalesImportanceGradient: Bool { false }
+
+    public func layerForward(_ i: Int, _ hidden: Tensor, scanChunk: Int, adaptation: LayerAdaptation?) -> (Tensor, Mamba2LayerTape) {
+        Mamba2LayerTraining.forward(hidden, layers[i], configuration, scanChunk: scanChunk, adaptation: adaptation)
+    }
+
+    public func layerBackward(_ i: Int, _ tape: Mamba2LayerTape, scanChunk: Int, outputGradient: Tensor,
+                              gradients: inout Mamba2Parameters, adaptationGradient: inout LayerAdaptation.Gradient?) -> Tensor {
+        Mamba2LayerTraining.backward(tape, layers[i], configuration, scanChunk: scanChunk, outputGradient: outputGradient,
+                                     gradients: &gradients.layers[i], adaptationGradient: &adaptationGradient)
+    }
+
+    public static func loadWeights(_ directory: ModelDirectory, reMamba: Bool) throws -> (WeightMap, Mamba2Configuration) {
+        guard let c = directory.configuration.mamba2 else {
+            throw LoadingError.unsupported(path: directory.url.appendingPathComponent("config.json").path,
+                                           what: "this is not a Mamba2 configuration; use MambaParameters for Mamba (v1)")
+        }
+        let extra = reMamba ? reMambaWeights(hiddenSize: c.hiddenSize, layers: c.numberOfLayers, deltaOffsetSize: c.numberOfHeads) : [:]
+        let weights = try WeightMap.load(from: directory, expected: Mamba2Model.expectedWeights(c).merging(extra) { a, _ in a },
+                                         sanitize: Mamba2Model.sanitize(c))
+        return (weights, c)
+    }
+}
