@@ -34,6 +34,27 @@ public struct ReMambaParameters<Base: TrainableBackbone>: Sendable {
         self.init(weights: weights, configuration: c)
     }
 
+    /// ReMamba's modules added to a plain base, as the official fine-tuning starts (lblankl/ReMamba, "init weight"
+    /// in `Remambahf/Finetune.py` for Mamba-1 and `ReMamba2/Finetune.py` for Mamba-2, the same code): from layer
+    /// 0's projections, Key = (in_proj rows [0, D), [D, 2D)), Query = (in_proj rows [2D, 3D), [3D, 4D)),
+    /// Value = (out_proj columns [0, D), [D, 2D)) for the weights of its Linear 0 and Linear 2; every Q/K/V bias 0
+    /// (the `_init_weights` of transformers' Mamba and of mamba_ssm zero nn.Linear biases); Θ = 0.
+    /// Needs d_inner ≥ 2·d_model (expand ≥ 2, as every released Mamba and Mamba-2).
+    public init(base: Base) {
+        let (inProjection, outProjection) = base.projections(ofLayer: 0)          // [I, D], [D, E]
+        let (d, e) = (outProjection.rows, outProjection.columns)
+        precondition(e >= 2 * d && inProjection.rows >= 4 * d,
+                     "ReMambaParameters(base:): the official initialisation needs d_inner ≥ 2·d_model, got \(e) < 2·\(d)")
+        func projection(_ weight0: Tensor, _ weight2: Tensor) -> FeedForwardParameters {
+            FeedForwardParameters(weight0: weight0, bias0: Tensor(zeros: [d]), weight2: weight2, bias2: Tensor(zeros: [d]))
+        }
+        self.base = base
+        key = projection(inProjection.rows(0..<d), inProjection.rows(d..<(2 * d)))
+        query = projection(inProjection.rows((2 * d)..<(3 * d)), inProjection.rows((3 * d)..<(4 * d)))
+        value = projection(ColumnBlocks.slice(outProjection, 0, d), ColumnBlocks.slice(outProjection, d, d))
+        deltaOffsets = (0..<base.layerCount).map { _ in Tensor(zeros: [base.deltaOffsetSize]) }
+    }
+
     /// Same shapes, all zeros: the gradient accumulator.
     public func zeros() -> ReMambaParameters {
         var g = self
@@ -52,26 +73,5 @@ public struct ReMambaParameters<Base: TrainableBackbone>: Sendable {
         }
         for (i, offset) in deltaOffsets.enumerated() { list.append(("backbone.layers.\(i).mixer.ret_bias.param", offset)) }
         return list.sorted { $0.0 < $1.0 }
-    }
-}
-
-extension ReMambaParameters where Base == MambaParameters {
-    /// ReMamba's modules added to a plain Mamba, as the official fine-tuning starts (lblankl/ReMamba
-    /// `Remambahf/Finetune.py`, "init weight"): from layer 0's projections, Key = (in_proj rows [0, D), [D, 2D)),
-    /// Query = (in_proj rows [2D, 3D), [3D, 4D)), Value = (out_proj columns [0, D), [D, 2D)) for the weights of
-    /// its Linear 0 and Linear 2; every Q/K/V bias 0 (transformers' `_init_weights` of a missing nn.Linear); Θ = 0.
-    /// Needs d_inner ≥ 2·d_model (expand ≥ 2, as every released Mamba).
-    public init(base: MambaParameters) {
-        let (d, e) = (base.configuration.hiddenSize, base.configuration.innerSize)
-        precondition(e >= 2 * d, "ReMambaParameters(base:): the official initialisation needs d_inner ≥ 2·d_model, got \(e) < 2·\(d)")
-        let inProjection = base.layers[0].inProjection, outProjection = base.layers[0].outProjection   // [2E, D], [D, E]
-        func projection(_ weight0: Tensor, _ weight2: Tensor) -> FeedForwardParameters {
-            FeedForwardParameters(weight0: weight0, bias0: Tensor(zeros: [d]), weight2: weight2, bias2: Tensor(zeros: [d]))
-        }
-        self.base = base
-        key = projection(inProjection.rows(0..<d), inProjection.rows(d..<(2 * d)))
-        query = projection(inProjection.rows((2 * d)..<(3 * d)), inProjection.rows((3 * d)..<(4 * d)))
-        value = projection(ColumnBlocks.slice(outProjection, 0, d), ColumnBlocks.slice(outProjection, d, d))
-        deltaOffsets = base.layers.map { _ in Tensor(zeros: [e]) }
     }
 }

@@ -31,6 +31,8 @@ public protocol TrainableBackbone: Sendable {
     func layerBackward(_ layer: Int, _ tape: LayerTape, scanChunk: Int, outputGradient: Tensor, gradients: inout Self,
                        adaptationGradient: inout LayerAdaptation.Gradient?) -> Tensor
 
+    /// Block `layer`'s in_proj [I, D] and out_proj [D, E] weights (ReMamba's official initialisation reads them).
+    func projections(ofLayer layer: Int) -> (inProjection: Tensor, outProjection: Tensor)
     /// Θ_l's size: one per channel of Δ (Mamba-1: d_inner; Mamba-2: heads).
     var deltaOffsetSize: Int { get }
     /// Whether the authors' training backward multiplies ∂loss/∂α by α once more (see `ReMambaGradients`).
@@ -63,6 +65,10 @@ extension MambaParameters: TrainableBackbone {
     public var deltaOffsetSize: Int { configuration.innerSize }
     public static var officialScalesImportanceGradient: Bool { true }
 
+    public func projections(ofLayer i: Int) -> (inProjection: Tensor, outProjection: Tensor) {
+        (layers[i].inProjection, layers[i].outProjection)
+    }
+
     public func layerForward(_ i: Int, _ hidden: Tensor, scanChunk: Int, adaptation: LayerAdaptation?) -> (Tensor, MambaLayerTape) {
         MambaLayerTraining.forward(hidden, layers[i], configuration, scanChunk: scanChunk, adaptation: adaptation)
     }
@@ -93,6 +99,10 @@ extension Mamba2Parameters: TrainableBackbone {
     /// Off: lblankl/ReMamba `ReMamba2/src/model/ressd_combined.py`, `MambaSplitConv1dScanCombinedFn.backward`,
     /// "In ReMamba2 we do not use rescale gradient" (see `ReMambaGradients` for what that code computes).
     public static var officialScalesImportanceGradient: Bool { false }
+
+    public func projections(ofLayer i: Int) -> (inProjection: Tensor, outProjection: Tensor) {
+        (layers[i].inProjection, layers[i].outProjection)
+    }
 
     public func layerForward(_ i: Int, _ hidden: Tensor, scanChunk: Int, adaptation: LayerAdaptation?) -> (Tensor, Mamba2LayerTape) {
         Mamba2LayerTraining.forward(hidden, layers[i], configuration, scanChunk: scanChunk, adaptation: adaptation)

@@ -98,4 +98,22 @@ final class ReMamba2GradientTests: XCTestCase {
         for ((name, a), (_, b)) in zip(g1.named, g2.named) { XCTAssertEqual(a.data, b.data, name) }
         print("ReMamba2 recomputeLayers: loss and all \(g1.named.count) gradients bit-identical (tolerance 0)")
     }
+
+    /// The official fine-tuning's start from a plain Mamba2 (the same code as Mamba-1's): Key/Query from layer 0's
+    /// in_proj rows, Value from its out_proj columns, biases and Θ (one per head) zero; a complete, trainable ReMamba2.
+    func testInitialisationFromAPlainMamba2() throws {
+        let base = try Mamba2GradientTests.parameters("tiny_a")
+        let p = ReMambaParameters(base: base)
+        let d = base.configuration.hiddenSize
+        XCTAssertEqual(p.key.weight0.data, base.layers[0].inProjection.rows(0..<d).data)
+        XCTAssertEqual(p.query.weight2.data, base.layers[0].inProjection.rows((3 * d)..<(4 * d)).data)
+        XCTAssertEqual(p.value.weight2.data[0], base.layers[0].outProjection.data[d])
+        XCTAssertEqual(p.deltaOffsets.map(\.shape), base.layers.map { _ in [base.configuration.numberOfHeads] })
+        XCTAssert(p.deltaOffsets.allSatisfy { $0.data.allSatisfy { $0 == 0 } } && p.key.bias0.data.allSatisfy { $0 == 0 })
+        XCTAssertEqual(p.named.count, base.named.count + 12 + base.layers.count)
+        let ids = (0..<30).map { ($0 * 7 + 1) % base.configuration.vocabularySize }
+        let (loss, g) = try ReMambaGradients.lossAndGradients(p, ids: ids, promptLength: 24,
+                                                              settings: CompressionSettings(start: 0, length: 0.3, ratio: 0.3))
+        XCTAssert(loss.isFinite && g.key.weight0.data.contains { $0 != 0 } && g.deltaOffsets[0].data.contains { $0 != 0 })
+    }
 }
