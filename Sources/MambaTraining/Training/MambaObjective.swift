@@ -1,24 +1,28 @@
 import MambaLM
 import TensorCore
 
-/// Mamba-1 next-token cross-entropy (`MambaGradients`) over the parameters by checkpoint name.
-public struct MambaObjective: TrainingObjective {
-    public let configuration: MambaConfiguration
+/// Next-token cross-entropy of a plain base (`MambaGradients` / `Mamba2Gradients`) over the parameters by
+/// checkpoint name: `MambaObjective` for Mamba-1, `Mamba2Objective` for Mamba-2.
+public struct BackboneObjective<Base: TrainableBackbone>: TrainingObjective {
+    public let configuration: Base.Configuration
     public var options: TrainingOptions
 
-    public init(configuration: MambaConfiguration, options: TrainingOptions = TrainingOptions()) {
+    public init(configuration: Base.Configuration, options: TrainingOptions = TrainingOptions()) {
         (self.configuration, self.options) = (configuration, options)
     }
 
     public func lossAndGradients(_ parameters: NamedTensors, example: TrainingExample,
                                  generator: inout SeededGenerator) -> (loss: Double, gradients: NamedTensors) {
-        let p = MambaParameters(weights: WeightMap(tensors: parameters), configuration: configuration)
-        let (loss, gradients) = MambaGradients.lossAndGradients(p, ids: example.ids, targets: example.targets, options: options)
-        return (loss, Dictionary(uniqueKeysWithValues: gradients.named))
+        let p = Base(weights: WeightMap(tensors: parameters), configuration: configuration)
+        let (loss, gradients) = MambaGradients.lossAndGradients(of: p, ids: example.ids, targets: example.targets, options: options)
+        return (loss, gradients.namedTensors)
     }
 }
 
-extension MambaParameters {
+public typealias MambaObjective = BackboneObjective<MambaParameters>
+public typealias Mamba2Objective = BackboneObjective<Mamba2Parameters>
+
+extension TrainableBackbone {
     /// Every tensor by checkpoint name (the trainer's view).
     public var namedTensors: NamedTensors { Dictionary(uniqueKeysWithValues: named) }
 }

@@ -1,23 +1,24 @@
 import MambaLM
 import TensorCore
 
-/// ReMamba's training loss (`ReMambaGradients`, both stages) with the compression drawn per example as the
-/// official training does (`ReMambaRecipe`, from the trainer's generator, so a resume draws the same plans).
-/// The prompt is the example's `promptLength` tokens; plain text (no prompt) has nothing to compress.
-public struct ReMambaObjective: TrainingObjective {
-    public let configuration: MambaConfiguration
+/// ReMamba's training loss over a base of either family (`ReMambaGradients`, both stages) with the compression
+/// drawn per example as the official training does (`ReMambaRecipe`, from the trainer's generator, so a resume
+/// draws the same plans). The prompt is the example's `promptLength` tokens; plain text (no prompt) has nothing
+/// to compress.
+public struct ReMambaObjective<Base: TrainableBackbone>: TrainingObjective {
+    public let configuration: Base.Configuration
     public var options: TrainingOptions
-    /// The official backward of α (see `ReMambaGradients`).
-    public var scaleImportanceGradient = true
+    /// The α-gradient scaling (see `ReMambaGradients`); nil: the family's official choice (Mamba-1 on, Mamba-2 off).
+    public var scaleImportanceGradient: Bool?
 
-    public init(configuration: MambaConfiguration, options: TrainingOptions = TrainingOptions()) {
+    public init(configuration: Base.Configuration, options: TrainingOptions = TrainingOptions()) {
         (self.configuration, self.options) = (configuration, options)
     }
 
     public func lossAndGradients(_ parameters: NamedTensors, example: TrainingExample,
                                  generator: inout SeededGenerator) -> (loss: Double, gradients: NamedTensors) {
         precondition(example.promptLength >= 1, "ReMambaObjective: an example without a prompt")
-        let p = ReMambaParameters(weights: WeightMap(tensors: parameters), configuration: configuration)
+        let p = ReMambaParameters<Base>(weights: WeightMap(tensors: parameters), configuration: configuration)
         var recipe = ReMambaRecipe(seed: 0)
         recipe.generator = generator
         let plan = recipe.plan(promptLength: example.promptLength)

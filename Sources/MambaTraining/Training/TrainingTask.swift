@@ -12,41 +12,27 @@ public struct TrainingTask {
     /// Writes the trained tensors to the output directory (a model, or a PEFT adapter [+ merged model]).
     public let export: (NamedTensors, URL) throws -> Void
 
-    /// `lora` nil: every parameter is trained. `remamba`: the ReMamba objective; a plain Mamba base gets
-    /// ReMamba's modules initialised as the official fine-tuning does (`ReMambaParameters(base:)`).
+    /// `lora` nil: every parameter is trained. `remamba`: the ReMamba objective (ReMamba or ReMamba2, by the
+    /// base's family); a plain base gets ReMamba's modules initialised as the official fine-tuning does
+    /// (`ReMambaParameters(base:)`).
     public init(directory: ModelDirectory, lora: LoRASettings?, remamba: Bool, merge: Bool, options: TrainingOptions,
                 seed: UInt64) throws {
         let base: NamedTensors
         /// The objective of the model, untied (a tied head given its own `lm_head.weight`) when asked.
         let objective: (_ untied: Bool) -> any TrainingObjective
         switch directory.configuration.architecture {
-        case .mamba(let c):
-            if remamba {
-                let p = directory.tensorFiles["backbone.Q_proj.0.weight"] != nil
-                    ? try ReMambaParameters(directory: directory)
-                    : ReMambaParameters(base: try MambaParameters(directory: directory))
-                base = Dictionary(uniqueKeysWithValues: p.named)
-            } else {
-                base = try MambaParameters(directory: directory).namedTensors
+        case .mamba:
+            (base, vocabularySize, objective) = try Self.model(MambaParameters.self, directory, remamba: remamba, options: options) {
+                var c = $0
+                c.tieWordEmbeddings = false
+                return c
             }
-            objective = { untied in
-                var c = c
-                if untied { c.tieWordEmbeddings = false }
-                return remamba ? ReMambaObjective(configuration: c, options: options) : MambaObjective(configuration: c, options: options)
+        case .mamba2:
+            (base, vocabularySize, objective) = try Self.model(Mamba2Parameters.self, directory, remamba: remamba, options: options) {
+                var c = $0
+                c.tieWordEmbeddings = false
+                return c
             }
-            vocabularySize = c.vocabularySize
-        case .mamba2(let c):
-            if remamba {
-                throw LoadingError.unsupported(path: directory.url.appendingPathComponent("config.json").path,
-                                               what: "ReMamba training is implemented for Mamba (v1) backbones only")
-            }
-            base = Dictionary(uniqueKeysWithValues: try Mamba2Parameters(directory: directory).named)
-            objective = { untied in
-                var c = c
-                if untied { c.tieWordEmbeddings = false }
-                return Mamba2Objective(configuration: c, options: options)
-            }
-            vocabularySize = c.vocabularySize
         }
         let source = directory.url
         guard let lora else {
@@ -66,5 +52,27 @@ public struct TrainingTask {
                                       configurationChanges: model.tiedHead ? ["tie_word_embeddings": false] : [:])
             }
         }
+    }
+
+    /// The tensors of a `Base` model in `directory` (with ReMamba's modules when `remamba`), its vocabulary size,
+    /// and its objective, untied with `untie` when asked.
+    static func model<Base: TrainableBackbone>(_: Base.Type, _ directory: ModelDirectory, remamba: Bool, options: TrainingOptions,
+                                               untie: @escaping (Base.Configuration) -> Base.Configuration)
+        throws -> (NamedTensors, Int, (_ untied: Bool) -> any TrainingObjective) {
+        let tensors: NamedTensors, configuration: Base.Configuration, vocabularySize: Int
+        if remamba {
+            let p = directory.tensorFiles["backbone.Q_proj.0.weight"] != nil
+                ? try ReMambaParameters<Base>(directory: directory)
+                : ReMambaParameters(base: try Base(directory: directory))
+            (tensors, configuration, vocabularySize) = (Dictionary(uniqueKeysWithValues: p.named), p.configuration, p.base.vocabularySize)
+        } else {
+            let p = try Base(directory: directory)
+            (tensors, configuration, vocabularySize) = (p.namedTensors, p.configuration, p.vocabularySize)
+        }
+        let objective = { (untied: Bool) -> any TrainingObjective in
+            let c = untied ? untie(configuration) : configuration
+            return remamba ? ReMambaObjective<Base>(configuration: c, options: options) : BackboneObjective<Base>(configuration: c, options: options)
+        }
+        return (tensors, vocabularySize, objective)
     }
 }
