@@ -34,7 +34,7 @@ struct EvalRun: ParsableCommand {
     @Option(name: .long, help: "Suite: prompt lengths in tokens.") var lengths = "1024,2048,4096,8192,16384"
     @Option(name: .long, help: "Suite: needle depths in [0, 1].") var depths = "0,0.25,0.5,0.75,1"
     @Option(name: .long, help: "Suite: samples per (length, depth).") var samplesPerCell = 1
-    @Option(name: .long, help: "Suite: tokenizer.json that measures lengths (default: --model's; else ~4/3 tokens per word).") var tokenizer: String?
+    @Option(name: .long, help: "Suite: tokenizer.json (or a model directory) that measures lengths (default: --model's; else ~4/3 tokens per word).") var tokenizer: String?
     @Option(name: .long, help: "Suite: only these tasks (comma list; default: all).") var suiteTasks: String?
     @Flag(name: .long, help: "Suite: write fine-tuning pairs {\"prompt\", \"completion\"} (the filled template and the answer) instead of LongBench jsonl.") var trainingPairs = false
 
@@ -125,7 +125,14 @@ struct EvalRun: ParsableCommand {
     func writeSuite(to directory: URL) throws {
         let hay = try Haystack.load(directory: haystack, seed: seed)
         var counter: Tokenizer?
-        if let tokenizer { counter = try Tokenizer(url: URL(fileURLWithPath: tokenizer)) }
+        if let tokenizer {
+            // A model directory stands for its tokenizer.json, as in `remamba tokenize`.
+            var isDirectory: ObjCBool = false
+            let url = URL(fileURLWithPath: tokenizer)
+            let file = FileManager.default.fileExists(atPath: tokenizer, isDirectory: &isDirectory) && isDirectory.boolValue
+                ? url.appendingPathComponent("tokenizer.json") : url
+            counter = try Tokenizer(url: file)
+        }
         else if let model { counter = try loadTokenizer(try ModelDirectory(URL(fileURLWithPath: model))) }
         var suite = SyntheticSuite(haystack: hay, countTokens: counter.map { t in { t.encode($0).count } })
         suite.lengths = try parseIDs(lengths, argument: "--lengths")
