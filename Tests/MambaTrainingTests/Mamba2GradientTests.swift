@@ -21,7 +21,7 @@ final class Mamba2GradientTests: XCTestCase {
     }
 
     func testGradientsMatchPyTorch() throws {
-        var worstRelative: Float = 0, worstName = ""
+        var check = MambaGradientTests.goldenGradients
         for name in ["tiny_a", "tiny_b"] {
             let p = try Self.parameters(name)
             let golden = try SafetensorsFile(path: Self.fixtures.appendingPathComponent("gradients-mamba2/\(name).safetensors").path)
@@ -29,16 +29,11 @@ final class Mamba2GradientTests: XCTestCase {
                 let ids = try golden.integers("input_ids.L\(length)")
                 // Checkpoints every 32 positions (2 SSD chunks): 2 and 5 of them, the last one partial.
                 let (loss, g) = Mamba2Gradients.lossAndGradients(p, ids: ids, options: TrainingOptions(scanChunk: 32, headRowsPerChunk: 64))
-                let expectedLoss = Double(try golden.tensor("loss.L\(length)").data[0])
-                print("\(name) L=\(length): loss \(loss), PyTorch \(expectedLoss), |Δ| = \(abs(loss - expectedLoss)) (tolerance 1e-5)")
-                XCTAssertEqual(loss, expectedLoss, accuracy: 1e-5)
-                let named = g.named
-                let worst = try MambaGradientTests.compare(named, golden: golden, length: length, label: name)
-                print("\(name) L=\(length): \(named.count) gradients, worst max |Δ| / max |g| = \(worst.0) at \(worst.1) (|Δ| = \(worst.2)); tolerance 2e-5·scale + 1e-8")
-                if worst.0 > worstRelative { (worstRelative, worstName) = (worst.0, "\(name) L=\(length) \(worst.1)") }
+                try check.check("\(name) L=\(length)", loss: loss, named: g.named, golden: golden, lossName: "loss.L\(length)",
+                                prefix: "grad.L\(length).")
             }
         }
-        print("Mamba2 gradients vs PyTorch: worst relative difference \(worstRelative) at \(worstName)")
+        check.printWorst("Mamba2 gradients vs PyTorch")
     }
 
     /// The training forward is the inference forward: the same logits as `Mamba2Model`, bit for bit (the

@@ -38,7 +38,7 @@ final class ReMamba2GradientTests: XCTestCase {
         struct Manifest: Decodable { let cases: [Case] }
         let manifest = try JSONDecoder().decode(Manifest.self, from: Data(contentsOf: folder.appendingPathComponent("manifest.json")))
         XCTAssertGreaterThanOrEqual(manifest.cases.count, 3)
-        var worstOverall: (Float, String) = (0, "")
+        var check = GoldenGradients(relativeTolerance: 3e-5, toleranceText: "3e-5", reshapesGoldens: true)
         for c in manifest.cases {
             let ids = try golden.integers("case.\(c.tag).input_ids")
             var targets = MambaGradients.nextTokenTargets(ids)
@@ -48,24 +48,10 @@ final class ReMamba2GradientTests: XCTestCase {
             let (loss, g) = try ReMambaGradients.lossAndGradients(p, ids: ids, promptLength: c.prompt_length, targets: targets,
                                                                   settings: settings, scaleImportanceGradient: c.scale_importance_gradient,
                                                                   options: TrainingOptions(scanChunk: 16, headRowsPerChunk: 64))
-            let expectedLoss = Double(try golden.tensor("case.\(c.tag).loss").data[0])
-            print("\(c.tag): loss \(loss), PyTorch \(expectedLoss), |Δ| = \(abs(loss - expectedLoss)) (tolerance 1e-5)")
-            XCTAssertEqual(loss, expectedLoss, accuracy: 1e-5, c.tag)
-            let named = g.named
-            let prefix = "case.\(c.tag).grad."
-            XCTAssertEqual(Set(named.map { prefix + $0.0 }), Set(golden.names.filter { $0.hasPrefix(prefix) }), "\(c.tag): names")
-            var worst: (Float, String, Float) = (0, "", 0)
-            for (name, mine) in named {
-                let expected = try golden.tensor(prefix + name).reshaped(mine.shape)
-                let scale = expected.data.reduce(Float(0)) { max($0, abs($1)) }
-                let d = mine.maxAbsDifference(expected)
-                XCTAssertLessThanOrEqual(d, 3e-5 * scale + 1e-8, "\(c.tag) \(name): max |Δ| = \(d), scale \(scale)")
-                if d / max(scale, 1e-30) > worst.0 { worst = (d / max(scale, 1e-30), name, d) }
-            }
-            print("\(c.tag): \(named.count) gradients, worst max |Δ| / max |g| = \(worst.0) at \(worst.1) (|Δ| = \(worst.2)); tolerance 3e-5·scale + 1e-8")
-            if worst.0 > worstOverall.0 { worstOverall = (worst.0, "\(c.tag) \(worst.1)") }
+            try check.check(c.tag, loss: loss, named: g.named, golden: golden, lossName: "case.\(c.tag).loss",
+                            prefix: "case.\(c.tag).grad.")
         }
-        print("ReMamba2 gradients vs PyTorch: worst relative difference \(worstOverall.0) at \(worstOverall.1)")
+        check.printWorst("ReMamba2 gradients vs PyTorch")
     }
 
     /// The α-gradient scaling defaults to off for Mamba-2 (on for Mamba-1), and on is visibly different.
