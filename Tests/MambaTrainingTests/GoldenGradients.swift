@@ -54,8 +54,25 @@ struct GoldenGradients {
         return worst
     }
 
+    /// A folder as scripts/fixtures/remamba*_gradients.py write it: the goldens `<model>.safetensors` and
+    /// manifest.json's cases.
+    static func cases<Case: Decodable>(_ folder: URL, model: String) throws -> (golden: SafetensorsFile, cases: [Case]) {
+        let golden = try SafetensorsFile(path: folder.appendingPathComponent("\(model).safetensors").path)
+        let manifest = try JSONDecoder().decode(Manifest<Case>.self, from: Data(contentsOf: folder.appendingPathComponent("manifest.json")))
+        return (golden, manifest.cases)
+    }
+
+    /// A case's targets: next-token ("next"), or without any in the prompt ("response").
+    static func targets(_ ids: [Int], _ kind: String, promptLength: Int) -> [Int?] {
+        var targets = MambaGradients.nextTokenTargets(ids)
+        if kind == "response" { for t in 0..<(promptLength - 1) { targets[t] = nil } }
+        return targets
+    }
+
     /// "<title>: worst relative difference <r> at <case> <name>".
     func printWorst(_ title: String) {
         print("\(title): worst relative difference \(worst.relative) at \(worst.label)")
     }
 }
+
+private struct Manifest<Case: Decodable>: Decodable { let cases: [Case] }

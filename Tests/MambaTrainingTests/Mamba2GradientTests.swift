@@ -42,14 +42,9 @@ final class Mamba2GradientTests: XCTestCase {
     func testTrainingForwardEqualsInferenceForward() throws {
         for name in ["tiny_a", "tiny_b"] {
             let directory = try ModelDirectory(Self.fixtures.appendingPathComponent("mamba2/\(name)"))
-            let model = try Mamba2Model(directory: directory)
-            let p = try Mamba2Parameters(directory: directory)
-            let ids = (0..<70).map { ($0 * 37 + 5) % model.vocabularySize }
-            var state = model.makeState()
-            let inference = model.logits(model.hiddenStates(model.embed(ids), state: &state))
-            let training = Mamba2Gradients.logits(p, ids: ids, options: TrainingOptions(scanChunk: 20))
-            print("\(name): training vs inference forward max |Δlogits| = \(training.maxAbsDifference(inference)) (tolerance 0)")
-            XCTAssertEqual(training.data, inference.data, name)
+            try MambaGradientTests.assertTrainingForwardEqualsInference(name, model: Mamba2Model(directory: directory),
+                                                                        parameters: Mamba2Parameters(directory: directory),
+                                                                        scanChunk: 20)
         }
     }
 

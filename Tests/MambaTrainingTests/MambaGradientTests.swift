@@ -46,15 +46,22 @@ final class MambaGradientTests: XCTestCase {
     func testTrainingForwardEqualsInferenceForward() throws {
         for name in ["tiny_a", "tiny_b", "tiny_c"] {
             let directory = try ModelDirectory(Self.fixtures.appendingPathComponent("mamba1/\(name)"))
-            let model = try MambaModel(directory: directory)
-            let p = try MambaParameters(directory: directory)
-            let ids = (0..<70).map { ($0 * 37 + 5) % model.vocabularySize }
-            var state = model.makeState()
-            let inference = model.logits(model.hiddenStates(model.embed(ids), state: &state))
-            let training = MambaGradients.logits(p, ids: ids, options: TrainingOptions(scanChunk: 16))
-            print("\(name): training vs inference forward max |Δlogits| = \(training.maxAbsDifference(inference)) (tolerance 0)")
-            XCTAssertEqual(training.data, inference.data, name)
+            try Self.assertTrainingForwardEqualsInference(name, model: MambaModel(directory: directory),
+                                                          parameters: MambaParameters(directory: directory), scanChunk: 16)
         }
+    }
+
+    /// The training forward's logits on 70 ids equal `model`'s inference forward, bit for bit (here and in
+    /// Mamba2GradientTests).
+    static func assertTrainingForwardEqualsInference<Model: Backbone, Layer>(_ name: String, model: Model,
+                                                                             parameters p: BackboneParameters<Layer>, scanChunk: Int,
+                                                                             file: StaticString = #filePath, line: UInt = #line) {
+        let ids = (0..<70).map { ($0 * 37 + 5) % model.vocabularySize }
+        var state = model.makeState()
+        let inference = model.logits(model.hiddenStates(model.embed(ids), state: &state, adaptation: nil))
+        let training = MambaGradients.logits(of: p, ids: ids, options: TrainingOptions(scanChunk: scanChunk))
+        print("\(name): training vs inference forward max |Δlogits| = \(training.maxAbsDifference(inference)) (tolerance 0)")
+        XCTAssertEqual(training.data, inference.data, name, file: file, line: line)
     }
 
     /// Recomputing each block's tape in the backward (activation checkpointing) changes no arithmetic.

@@ -33,16 +33,13 @@ final class ReMamba2GradientTests: XCTestCase {
 
     func testGradientsMatchPyTorch() throws {
         let p = try Self.parameters()
-        let folder = Self.fixtures.appendingPathComponent("remamba2-gradients")
-        let golden = try SafetensorsFile(path: folder.appendingPathComponent("remamba2_a.safetensors").path)
-        struct Manifest: Decodable { let cases: [Case] }
-        let manifest = try JSONDecoder().decode(Manifest.self, from: Data(contentsOf: folder.appendingPathComponent("manifest.json")))
-        XCTAssertGreaterThanOrEqual(manifest.cases.count, 3)
+        let (golden, cases): (SafetensorsFile, [Case]) = try GoldenGradients.cases(Self.fixtures.appendingPathComponent("remamba2-gradients"),
+                                                                                     model: "remamba2_a")
+        XCTAssertGreaterThanOrEqual(cases.count, 3)
         var check = GoldenGradients(relativeTolerance: 3e-5, toleranceText: "3e-5", reshapesGoldens: true)
-        for c in manifest.cases {
+        for c in cases {
             let ids = try golden.integers("case.\(c.tag).input_ids")
-            var targets = MambaGradients.nextTokenTargets(ids)
-            if c.targets == "response" { for t in 0..<(c.prompt_length - 1) { targets[t] = nil } }
+            let targets = GoldenGradients.targets(ids, c.targets, promptLength: c.prompt_length)
             let settings = CompressionSettings(start: c.start, length: c.compressed_length, ratio: c.ratio)
             // scanChunk 16: SSD states kept every chunk, recomputed in between, in both stages.
             let (loss, g) = try ReMambaGradients.lossAndGradients(p, ids: ids, promptLength: c.prompt_length, targets: targets,

@@ -31,16 +31,13 @@ final class ReMambaGradientTests: XCTestCase {
 
     func testGradientsMatchPyTorch() throws {
         let p = try Self.parameters()
-        let folder = Self.fixtures.appendingPathComponent("remamba-gradients")
-        let golden = try SafetensorsFile(path: folder.appendingPathComponent("remamba1_a.safetensors").path)
-        struct Manifest: Decodable { let cases: [Case] }
-        let manifest = try JSONDecoder().decode(Manifest.self, from: Data(contentsOf: folder.appendingPathComponent("manifest.json")))
-        XCTAssertGreaterThanOrEqual(manifest.cases.count, 4)
+        let (golden, cases): (SafetensorsFile, [Case]) = try GoldenGradients.cases(Self.fixtures.appendingPathComponent("remamba-gradients"),
+                                                                                     model: "remamba1_a")
+        XCTAssertGreaterThanOrEqual(cases.count, 4)
         var check = GoldenGradients(relativeTolerance: 3e-5, toleranceText: "3e-5", reshapesGoldens: true)
-        for c in manifest.cases {
+        for c in cases {
             let ids = try golden.integers("case.\(c.tag).input_ids")
-            var targets = MambaGradients.nextTokenTargets(ids)
-            if c.targets == "response" { for t in 0..<(c.prompt_length - 1) { targets[t] = nil } }
+            let targets = GoldenGradients.targets(ids, c.targets, promptLength: c.prompt_length)
             let settings = CompressionSettings(start: c.start, length: c.compressed_length, ratio: c.ratio,
                                                selection: c.selection == "fixed" ? .fixed : .topK,
                                                adaptation: CompressionSettings.Adaptation(rawValue: c.adaptation)!)
