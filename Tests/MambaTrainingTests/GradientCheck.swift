@@ -117,3 +117,35 @@ enum Random {
         return Tensor.randomNormal(shape, std: std, generator: &generator)
     }
 }
+
+extension GradientCheck {
+    /// Checks every input of a function of several in turn, the others fixed: `inputs[k]` against `analytic[k]`
+    /// (named "<label> <name>").
+    static func checkEach(_ label: String, _ inputs: [[Double]], analytic: [(String, Tensor)],
+                          file: StaticString = #filePath, line: UInt = #line, loss: ([[Double]]) -> Double) {
+        for (index, (name, gradient)) in analytic.enumerated() {
+            check("\(label) \(name)", inputs[index], analytic: gradient, file: file, line: line) { value in
+                var v = inputs
+                v[index] = value
+                return loss(v)
+            }
+        }
+    }
+}
+
+/// The inputs of a scan (`SelectiveScan`, and with `groups` `StateSpaceDuality`) and its output gradient dy.
+struct ScanInputs {
+    var x, delta, A, B, C, D, state, dy: Tensor
+    var groups = 1
+}
+
+/// A scan's input gradients, zero to start with.
+struct ScanGradients {
+    var x, delta, A, B, C, D, state: Tensor
+    init(_ i: ScanInputs) {
+        (x, delta, A, B, C, D, state) = (Tensor(zeros: i.x.shape), Tensor(zeros: i.delta.shape), Tensor(zeros: i.A.shape),
+                                         Tensor(zeros: i.B.shape), Tensor(zeros: i.C.shape), Tensor(zeros: i.D.shape),
+                                         Tensor(zeros: i.state.shape))
+    }
+    var all: [(String, Tensor)] { [("dx", x), ("dΔ", delta), ("dA", A), ("dB", B), ("dC", C), ("dD", D), ("dh0", state)] }
+}
