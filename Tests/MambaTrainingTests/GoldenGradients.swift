@@ -54,19 +54,50 @@ struct GoldenGradients {
         return worst
     }
 
-    /// A folder as scripts/fixtures/remamba*_gradients.py write it: the goldens `<model>.safetensors` and
-    /// manifest.json's cases.
-    static func cases<Case: Decodable>(_ folder: URL, model: String) throws -> (golden: SafetensorsFile, cases: [Case]) {
-        let golden = try SafetensorsFile(path: folder.appendingPathComponent("\(model).safetensors").path)
-        let manifest = try JSONDecoder().decode(Manifest<Case>.self, from: Data(contentsOf: folder.appendingPathComponent("manifest.json")))
-        return (golden, manifest.cases)
+    /// A case of scripts/fixtures/remamba*_gradients.py (manifest.json); Mamba-2's have no selection and
+    /// adaptation (top-K, selective).
+    struct ReMambaCase: Decodable {
+        let tag: String
+        let prompt_length: Int
+        let start: Double, compressed_length: Double, ratio: Double
+        let selection: String?, adaptation: String?
+        /// "next" (next-token) or "response" (none in the prompt).
+        let targets: String
+        let scale_importance_gradient: Bool
+
+        var settings: CompressionSettings {
+            CompressionSettings(start: start, length: compressed_length, ratio: ratio,
+                                selection: selection == "fixed" ? .fixed : .topK,
+                                adaptation: adaptation.map { CompressionSettings.Adaptation(rawValue: $0)! } ?? .selective)
+        }
+
+        func targets(_ ids: [Int]) -> [Int?] {
+            var targets = MambaGradients.nextTokenTargets(ids)
+            if self.targets == "response" { for t in 0..<(prompt_length - 1) { targets[t] = nil } }
+            return targets
+        }
     }
 
-    /// A case's targets: next-token ("next"), or without any in the prompt ("response").
-    static func targets(_ ids: [Int], _ kind: String, promptLength: Int) -> [Int?] {
-        var targets = MambaGradients.nextTokenTargets(ids)
-        if kind == "response" { for t in 0..<(promptLength - 1) { targets[t] = nil } }
-        return targets
+    struct ReMambaManifest: Decodable { let cases: [ReMambaCase] }
+
+    /// ReMamba's (both families') loss and gradients against every case of the goldens folder `folder`
+    /// (`<model>.safetensors` and manifest.json, at least `minimumCases` cases), relative tolerance 3e-5.
+    static func checkReMambaCases<Base>(_ p: ReMambaParameters<Base>, folder: URL, model: String, minimumCases: Int,
+                                        title: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let golden = try SafetensorsFile(path: folder.appendingPathComponent("\(model).safetensors").path)
+        let manifest = try JSONDecoder().decode(ReMambaManifest.self, from: Data(contentsOf: folder.appendingPathComponent("manifest.json")))
+        XCTAssertGreaterThanOrEqual(manifest.cases.count, minimumCases, file: file, line: line)
+        var check = GoldenGradients(relativeTolerance: 3e-5, toleranceText: "3e-5", reshapesGoldens: true)
+        for c in manifest.cases {
+            let ids = try golden.integers("case.\(c.tag).input_ids")
+            // scanChunk 16: the states are kept every 16 positions and recomputed in between, in both stages.
+            let (loss, g) = try ReMambaGradients.lossAndGradients(p, ids: ids, promptLength: c.prompt_length, targets: c.targets(ids),
+                                                                  settings: c.settings, scaleImportanceGradient: c.scale_importance_gradient,
+                                                                  options: TrainingOptions(scanChunk: 16, headRowsPerChunk: 64))
+            try check.check(c.tag, loss: loss, named: g.named, golden: golden, lossName: "case.\(c.tag).loss",
+                            prefix: "case.\(c.tag).grad.", file: file, line: line)
+        }
+        check.printWorst(title)
     }
 
     /// "<title>: worst relative difference <r> at <case> <name>".
@@ -74,5 +105,3 @@ struct GoldenGradients {
         print("\(title): worst relative difference \(worst.relative) at \(worst.label)")
     }
 }
-
-private struct Manifest<Case: Decodable>: Decodable { let cases: [Case] }

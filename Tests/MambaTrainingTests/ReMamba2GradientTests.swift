@@ -23,32 +23,9 @@ final class ReMamba2GradientTests: XCTestCase {
         return ReMambaParameters(weights: weights, configuration: c)
     }
 
-    struct Case: Decodable {
-        let tag: String
-        let prompt_length: Int
-        let start: Double, compressed_length: Double, ratio: Double
-        let targets: String
-        let scale_importance_gradient: Bool
-    }
-
     func testGradientsMatchPyTorch() throws {
-        let p = try Self.parameters()
-        let (golden, cases): (SafetensorsFile, [Case]) = try GoldenGradients.cases(Self.fixtures.appendingPathComponent("remamba2-gradients"),
-                                                                                     model: "remamba2_a")
-        XCTAssertGreaterThanOrEqual(cases.count, 3)
-        var check = GoldenGradients(relativeTolerance: 3e-5, toleranceText: "3e-5", reshapesGoldens: true)
-        for c in cases {
-            let ids = try golden.integers("case.\(c.tag).input_ids")
-            let targets = GoldenGradients.targets(ids, c.targets, promptLength: c.prompt_length)
-            let settings = CompressionSettings(start: c.start, length: c.compressed_length, ratio: c.ratio)
-            // scanChunk 16: SSD states kept every chunk, recomputed in between, in both stages.
-            let (loss, g) = try ReMambaGradients.lossAndGradients(p, ids: ids, promptLength: c.prompt_length, targets: targets,
-                                                                  settings: settings, scaleImportanceGradient: c.scale_importance_gradient,
-                                                                  options: TrainingOptions(scanChunk: 16, headRowsPerChunk: 64))
-            try check.check(c.tag, loss: loss, named: g.named, golden: golden, lossName: "case.\(c.tag).loss",
-                            prefix: "case.\(c.tag).grad.")
-        }
-        check.printWorst("ReMamba2 gradients vs PyTorch")
+        try GoldenGradients.checkReMambaCases(Self.parameters(), folder: Self.fixtures.appendingPathComponent("remamba2-gradients"),
+                                              model: "remamba2_a", minimumCases: 3, title: "ReMamba2 gradients vs PyTorch")
     }
 
     /// The α-gradient scaling defaults to off for Mamba-2 (on for Mamba-1), and on is visibly different.

@@ -21,34 +21,9 @@ final class ReMambaGradientTests: XCTestCase {
         try ReMambaParameters<MambaParameters>(directory: ModelDirectory(fixtures.appendingPathComponent("remamba-official/models/remamba1_a")))
     }
 
-    struct Case: Decodable {
-        let tag: String
-        let prompt_length: Int
-        let start: Double, compressed_length: Double, ratio: Double
-        let selection: String, adaptation: String, targets: String
-        let scale_importance_gradient: Bool
-    }
-
     func testGradientsMatchPyTorch() throws {
-        let p = try Self.parameters()
-        let (golden, cases): (SafetensorsFile, [Case]) = try GoldenGradients.cases(Self.fixtures.appendingPathComponent("remamba-gradients"),
-                                                                                     model: "remamba1_a")
-        XCTAssertGreaterThanOrEqual(cases.count, 4)
-        var check = GoldenGradients(relativeTolerance: 3e-5, toleranceText: "3e-5", reshapesGoldens: true)
-        for c in cases {
-            let ids = try golden.integers("case.\(c.tag).input_ids")
-            let targets = GoldenGradients.targets(ids, c.targets, promptLength: c.prompt_length)
-            let settings = CompressionSettings(start: c.start, length: c.compressed_length, ratio: c.ratio,
-                                               selection: c.selection == "fixed" ? .fixed : .topK,
-                                               adaptation: CompressionSettings.Adaptation(rawValue: c.adaptation)!)
-            // scanChunk 16: the checkpointed scan's recompute is exercised in both stages.
-            let (loss, g) = try ReMambaGradients.lossAndGradients(p, ids: ids, promptLength: c.prompt_length, targets: targets,
-                                                                  settings: settings, scaleImportanceGradient: c.scale_importance_gradient,
-                                                                  options: TrainingOptions(scanChunk: 16, headRowsPerChunk: 64))
-            try check.check(c.tag, loss: loss, named: g.named, golden: golden, lossName: "case.\(c.tag).loss",
-                            prefix: "case.\(c.tag).grad.")
-        }
-        check.printWorst("ReMamba gradients vs PyTorch")
+        try GoldenGradients.checkReMambaCases(Self.parameters(), folder: Self.fixtures.appendingPathComponent("remamba-gradients"),
+                                              model: "remamba1_a", minimumCases: 4, title: "ReMamba gradients vs PyTorch")
     }
 
     /// The fixtures tell the α-gradient scaling apart: on and off give Key/Query/ret_bias gradients that differ
