@@ -54,6 +54,26 @@ struct GoldenGradients {
         return worst
     }
 
+    /// A base model's (either family's) next-token loss and gradients against the goldens
+    /// `<folder>/<name>.safetensors` of scripts/fixtures/mamba*_gradients.py, for each name at L = 40 and 150.
+    static func checkBaseModels<Layer>(_ names: [String], folder: URL, scanChunk: Int, title: String,
+                                       parameters: (String) throws -> BackboneParameters<Layer>,
+                                       file: StaticString = #filePath, line: UInt = #line) throws {
+        var check = MambaGradientTests.goldenGradients
+        for name in names {
+            let p = try parameters(name)
+            let golden = try SafetensorsFile(path: folder.appendingPathComponent("\(name).safetensors").path)
+            for length in [40, 150] {
+                let ids = try golden.integers("input_ids.L\(length)")
+                let (loss, g) = MambaGradients.lossAndGradients(of: p, ids: ids, targets: nil,
+                                                                options: TrainingOptions(scanChunk: scanChunk, headRowsPerChunk: 64))
+                try check.check("\(name) L=\(length)", loss: loss, named: g.named, golden: golden, lossName: "loss.L\(length)",
+                                prefix: "grad.L\(length).", file: file, line: line)
+            }
+        }
+        check.printWorst(title)
+    }
+
     /// A case of scripts/fixtures/remamba*_gradients.py (manifest.json); Mamba-2's have no selection and
     /// adaptation (top-K, selective).
     struct ReMambaCase: Decodable {

@@ -21,19 +21,9 @@ final class Mamba2GradientTests: XCTestCase {
     }
 
     func testGradientsMatchPyTorch() throws {
-        var check = MambaGradientTests.goldenGradients
-        for name in ["tiny_a", "tiny_b"] {
-            let p = try Self.parameters(name)
-            let golden = try SafetensorsFile(path: Self.fixtures.appendingPathComponent("gradients-mamba2/\(name).safetensors").path)
-            for length in [40, 150] {
-                let ids = try golden.integers("input_ids.L\(length)")
-                // Checkpoints every 32 positions (2 SSD chunks): 2 and 5 of them, the last one partial.
-                let (loss, g) = Mamba2Gradients.lossAndGradients(p, ids: ids, options: TrainingOptions(scanChunk: 32, headRowsPerChunk: 64))
-                try check.check("\(name) L=\(length)", loss: loss, named: g.named, golden: golden, lossName: "loss.L\(length)",
-                                prefix: "grad.L\(length).")
-            }
-        }
-        check.printWorst("Mamba2 gradients vs PyTorch")
+        // Checkpoints every 32 positions (2 SSD chunks): 2 and 5 of them, the last one partial.
+        try GoldenGradients.checkBaseModels(["tiny_a", "tiny_b"], folder: Self.fixtures.appendingPathComponent("gradients-mamba2"),
+                                            scanChunk: 32, title: "Mamba2 gradients vs PyTorch", parameters: Self.parameters)
     }
 
     /// The training forward is the inference forward: the same logits as `Mamba2Model`, bit for bit (the

@@ -23,22 +23,12 @@ final class MambaGradientTests: XCTestCase {
     }
 
     func testGradientsMatchPyTorch() throws {
-        var check = Self.goldenGradients
-        for name in ["tiny_a", "tiny_b", "tiny_c"] {
-            let p = try Self.parameters(name)
-            let golden = try SafetensorsFile(path: Self.fixtures.appendingPathComponent("gradients/\(name).safetensors").path)
-            for length in [40, 150] {
-                let ids = try golden.integers("input_ids.L\(length)")
-                // scanChunk 16: 3 and 10 chunks, so the recompute from checkpoints is exercised.
-                let (loss, g) = MambaGradients.lossAndGradients(p, ids: ids, options: TrainingOptions(scanChunk: 16, headRowsPerChunk: 64))
-                try check.check("\(name) L=\(length)", loss: loss, named: g.named, golden: golden, lossName: "loss.L\(length)",
-                                prefix: "grad.L\(length).")
-            }
-        }
-        check.printWorst("gradients vs PyTorch")
+        // scanChunk 16: 3 and 10 chunks, so the recompute from checkpoints is exercised.
+        try GoldenGradients.checkBaseModels(["tiny_a", "tiny_b", "tiny_c"], folder: Self.fixtures.appendingPathComponent("gradients"),
+                                            scanChunk: 16, title: "gradients vs PyTorch", parameters: Self.parameters)
     }
 
-    /// The tolerances above, shared with Mamba2GradientTests (whose goldens have the same layout).
+    /// The tolerances above, for both families (`GoldenGradients.checkBaseModels`).
     static let goldenGradients = GoldenGradients(relativeTolerance: 2e-5, toleranceText: "2e-5")
 
     /// The training forward is the inference forward: the same logits as `MambaModel` (bit for bit: same
