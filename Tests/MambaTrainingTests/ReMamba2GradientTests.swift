@@ -47,16 +47,7 @@ final class ReMamba2GradientTests: XCTestCase {
 
     /// Recomputing the blocks' tapes in the backward (both stages) changes no arithmetic.
     func testRecomputedLayersGiveIdenticalGradients() throws {
-        let p = try Self.parameters()
-        let ids = (0..<37).map { ($0 * 29 + 7) % 256 }
-        let settings = CompressionSettings(start: 0.1, length: 0.4, ratio: 0.3)
-        let (l1, g1) = try ReMambaGradients.lossAndGradients(p, ids: ids, promptLength: 30, settings: settings,
-                                                             options: TrainingOptions(scanChunk: 8))
-        let (l2, g2) = try ReMambaGradients.lossAndGradients(p, ids: ids, promptLength: 30, settings: settings,
-                                                             options: TrainingOptions(scanChunk: 8, recomputeLayers: true))
-        XCTAssertEqual(l1, l2)
-        for ((name, a), (_, b)) in zip(g1.named, g2.named) { XCTAssertEqual(a.data, b.data, name) }
-        print("ReMamba2 recomputeLayers: loss and all \(g1.named.count) gradients bit-identical (tolerance 0)")
+        try ReMambaGradientTests.assertRecomputedLayersChangeNothing(Self.parameters(), vocabularySize: 256, label: "ReMamba2")
     }
 
     /// The official fine-tuning's start from a plain Mamba2 (the same code as Mamba-1's): Key/Query from layer 0's

@@ -43,16 +43,21 @@ final class ReMambaGradientTests: XCTestCase {
 
     /// Recomputing the blocks' tapes in the backward (both stages) changes no arithmetic.
     func testRecomputedLayersGiveIdenticalGradients() throws {
-        let p = try Self.parameters()
-        let ids = (0..<37).map { ($0 * 29 + 7) % 512 }
+        try Self.assertRecomputedLayersChangeNothing(Self.parameters(), vocabularySize: 512, label: "ReMamba")
+    }
+
+    /// The check above for either family (ReMamba2GradientTests too): 37 ids below `vocabularySize`, a prompt of 30.
+    static func assertRecomputedLayersChangeNothing<Base>(_ p: ReMambaParameters<Base>, vocabularySize: Int, label: String,
+                                                          file: StaticString = #filePath, line: UInt = #line) throws {
+        let ids = (0..<37).map { ($0 * 29 + 7) % vocabularySize }
         let settings = CompressionSettings(start: 0.1, length: 0.4, ratio: 0.3)
         let (l1, g1) = try ReMambaGradients.lossAndGradients(p, ids: ids, promptLength: 30, settings: settings,
                                                              options: TrainingOptions(scanChunk: 8))
         let (l2, g2) = try ReMambaGradients.lossAndGradients(p, ids: ids, promptLength: 30, settings: settings,
                                                              options: TrainingOptions(scanChunk: 8, recomputeLayers: true))
-        XCTAssertEqual(l1, l2)
-        for ((name, a), (_, b)) in zip(g1.named, g2.named) { XCTAssertEqual(a.data, b.data, name) }
-        print("ReMamba recomputeLayers: loss and all \(g1.named.count) gradients bit-identical (tolerance 0)")
+        XCTAssertEqual(l1, l2, file: file, line: line)
+        for ((name, a), (_, b)) in zip(g1.named, g2.named) { XCTAssertEqual(a.data, b.data, name, file: file, line: line) }
+        print("\(label) recomputeLayers: loss and all \(g1.named.count) gradients bit-identical (tolerance 0)")
     }
 
     /// The official sampling rule: st = 0; L > 1600: to_len = min(⌈L·U(0.1, 0.3)⌉, L − 1500), else ⌈0.1·L⌉;
