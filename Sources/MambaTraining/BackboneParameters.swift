@@ -2,6 +2,10 @@ import Foundation
 import MambaLM
 import TensorCore
 
+// A base model's trainable tensors written once over the two families: the family-specific pieces behind
+// `TrainableLayer` (its block's tensors, `LayerTraining`, `BaseCheckpoint`), the rest in `BackboneParameters`.
+// Legend: L rows, V vocab, D d_model, E d_inner, I in_proj outputs.
+
 /// What `BackboneParameters` needs from a family's configuration (`MambaConfiguration`, `Mamba2Configuration`).
 public protocol BackboneConfiguration: Sendable {
     var hiddenSize: Int { get }
@@ -67,7 +71,6 @@ public protocol TrainableLayer: Sendable {
 /// Every trainable tensor of a base model (Hugging Face `MambaForCausalLM` / `Mamba2ForCausalLM` names), as
 /// a mutable value: embeddings → blocks → norm_f → lm_head. The same type holds the gradients (`zeros()`),
 /// so a gradient has exactly a parameter's shape and name. `MambaParameters` and `Mamba2Parameters` are it.
-/// Legend: V vocab, D d_model.
 public struct BackboneParameters<Layer: TrainableLayer>: Sendable {
     public let configuration: Layer.Configuration
     public var embeddings: Tensor           // [V, D]   backbone.embeddings.weight
