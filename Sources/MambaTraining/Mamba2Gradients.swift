@@ -17,8 +17,6 @@ public enum Mamba2Gradients {
 
     /// Logits [L, V] of the training forward (tests compare them with `Mamba2Model`'s inference forward).
     public static func logits(_ p: Mamba2Parameters, ids: [Int], options: TrainingOptions = TrainingOptions()) -> Tensor {
-        var h = MambaGradients.embed(p.embeddings, ids)
-        for layer in p.layers { h = Mamba2LayerTraining.forward(h, layer, p.configuration, scanChunk: options.scanChunk).0 }
-        return Linear.forward(RMSNorm.forward(h, weight: p.finalNorm, epsilon: p.configuration.layerNormEpsilon), weight: p.head)
+        MambaGradients.logits(of: p, ids: ids, options: options)
     }
 }

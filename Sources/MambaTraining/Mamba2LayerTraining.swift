@@ -20,11 +20,7 @@ public struct Mamba2LayerTape: Sendable {
     // Not kept (recomputed in the backward, element-wise): SiLU(convOut) = (x, B, C), Δ, A = −exp(A_log).
 }
 
-enum Mamba2LayerTraining {
-    static func A(_ p: Mamba2LayerParameters) -> Tensor {
-        Tensor(shape: p.aLog.shape, data: p.aLog.data.map { -Foundation.exp($0) })
-    }
-
+public enum Mamba2LayerTraining: LayerTraining {
     /// Δ = clamp(softplus(dtRaw), time_step_limit) [L, H], as `Mamba2Layer` (no clamp for (0, ∞)).
     static func delta(_ dtRaw: Tensor, _ c: Mamba2Configuration) -> Tensor {
         var delta = dtRaw
@@ -56,8 +52,8 @@ enum Mamba2LayerTraining {
 
     /// hidden [L, D] → (hidden [L, D], tape), from a zero conv and SSM state; `adaptation` (ReMamba2 stage 2)
     /// rewrites in_proj's dt at its rows before dt_bias (Eq. 8 per head: δ = dt·α + Θ_l).
-    static func forward(_ hidden: Tensor, _ p: Mamba2LayerParameters, _ c: Mamba2Configuration,
-                        scanChunk: Int, adaptation: LayerAdaptation? = nil) -> (Tensor, Mamba2LayerTape) {
+    public static func forward(_ hidden: Tensor, _ p: Mamba2LayerParameters, _ c: Mamba2Configuration,
+                               scanChunk: Int, adaptation: LayerAdaptation? = nil) -> (Tensor, Mamba2LayerTape) {
         let (e, x, h) = (c.innerSize, c.convolutionDimension, c.numberOfHeads)
         let normed = RMSNorm.forward(hidden, weight: p.norm, epsilon: c.layerNormEpsilon)              // [L, D]
         let projected = Linear.forward(normed, weight: p.inProjection, bias: p.inProjectionBias)       // [L, E + X + H]
@@ -66,13 +62,13 @@ enum Mamba2LayerTraining {
         var dtRaw = ColumnBlocks.slice(projected, e + x, h)                                            // [L, H]
         let dtAdapted = adaptation.map { dtRaw.rows($0.rows) }                                        // [R, H]
         adaptation?.apply(to: &dtRaw)                                                                  // Eq. 8: dt·α + Θ
-        MambaLayerTraining.addRows(&dtRaw, p.dtBias)
+        BlockTraining.addRows(&dtRaw, p.dtBias)
         var convState = Tensor(zeros: [x, c.convolutionKernel])
         let convOut = CausalConv1d.forward(xBC, weight: p.convolution, bias: p.convolutionBias, state: &convState)
         let (xs, B, C) = ssmInputs(convOut, c)
         var ssmState = Tensor(zeros: [e, c.stateSize])
         let (y, checkpoints) = StateSpaceDuality.chunkedSavingCheckpoints(
-            x: xs, delta: delta(dtRaw, c), A: A(p), B: B, C: C, D: p.D, groups: c.numberOfGroups,
+            x: xs, delta: delta(dtRaw, c), A: BlockTraining.A(p.aLog), B: B, C: C, D: p.D, groups: c.numberOfGroups,
             chunkSize: c.chunkSize, state: &ssmState, chunk: checkpointSpacing(scanChunk, c))                                 // [L, E]
         let gated = GatedRMSNorm.forward(y, gate: z, weight: p.gatedNorm, groupSize: c.normGroupSize,
                                          epsilon: c.layerNormEpsilon, normBeforeGate: c.normBeforeGate) // [L, E]
@@ -85,9 +81,9 @@ enum Mamba2LayerTraining {
 
     /// dOut = ∂loss/∂(block output) [L, D] → ∂loss/∂(block input) [L, D]; accumulates into `g`, and for a
     /// block that ran with `tape.adaptation`, dα and dΘ_l into `adaptationGradient`.
-    static func backward(_ tape: Mamba2LayerTape, _ p: Mamba2LayerParameters, _ c: Mamba2Configuration,
-                         scanChunk: Int, outputGradient dOut: Tensor, gradients g: inout Mamba2LayerParameters,
-                         adaptationGradient: inout LayerAdaptation.Gradient?) -> Tensor {
+    public static func backward(_ tape: Mamba2LayerTape, _ p: Mamba2LayerParameters, _ c: Mamba2Configuration,
+                                scanChunk: Int, outputGradient dOut: Tensor, gradients g: inout Mamba2LayerParameters,
+                                adaptationGradient: inout LayerAdaptation.Gradient?) -> Tensor {
         let (l, e, h, gn) = (tape.input.rows, c.innerSize, c.numberOfHeads, c.numberOfGroups * c.stateSize)
         // out = out_proj(GatedRMSNorm(y, z)) + input
         let gated = GatedRMSNorm.forward(tape.y, gate: tape.z, weight: p.gatedNorm, groupSize: c.normGroupSize,
@@ -101,7 +97,7 @@ enum Mamba2LayerTraining {
                               inputGradient: &dy, gateGradient: &dz, weightGradient: &g.gatedNorm)
         // The SSD scan.
         let (xs, B, C) = ssmInputs(tape.convOut, c)
-        let delta = delta(tape.dtRaw, c), a = A(p)
+        let delta = delta(tape.dtRaw, c), a = BlockTraining.A(p.aLog)
         var dx = Tensor(zeros: [l, e]), dDelta = Tensor(zeros: [l, h]), dA = Tensor(zeros: [h])
         var dB = Tensor(zeros: [l, gn]), dC = Tensor(zeros: [l, gn]), dInitial = Tensor(zeros: [e, c.stateSize])
         StateSpaceDuality.backward(x: xs, delta: delta, A: a, B: B, C: C, D: p.D, groups: c.numberOfGroups,
@@ -134,12 +130,9 @@ enum Mamba2LayerTraining {
                               biasGradient: &g.convolutionBias)
         // (z, xBC, dt) = in_proj(RMSNorm(input))
         let dProjected = ColumnBlocks.concatenate([dz, dXBC, dDtRaw])
-        var dNormed = Tensor(zeros: tape.normed.shape)
-        Linear.backward(tape.normed, weight: p.inProjection, outputGradient: dProjected, inputGradient: &dNormed,
-                        weightGradient: &g.inProjection, biasGradient: &g.inProjectionBias)
-        var dInput = dOut                                                                     // the residual path
-        RMSNorm.backward(tape.input, weight: p.norm, epsilon: c.layerNormEpsilon, outputGradient: dNormed,
-                         inputGradient: &dInput, weightGradient: &g.norm)
-        return dInput
+        return BlockTraining.entryBackward(input: tape.input, normed: tape.normed, norm: p.norm, inProjection: p.inProjection,
+                                           epsilon: c.layerNormEpsilon, projectedGradient: dProjected, outputGradient: dOut,
+                                           normGradient: &g.norm, inProjectionGradient: &g.inProjection,
+                                           inProjectionBiasGradient: &g.inProjectionBias)
     }
 }

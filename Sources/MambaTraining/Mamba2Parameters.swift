@@ -2,10 +2,10 @@ import Foundation
 import MambaLM
 import TensorCore
 
-/// Every trainable tensor of a Mamba-2 model (Hugging Face `Mamba2ForCausalLM` names), as a mutable value;
-/// the same type holds the gradients (`zeros()`). The public API mirrors `MambaParameters`, so that
-/// training code treats both families alike through `named`.
-/// Legend: V vocab, D d_model, E d_inner = H·P, H heads, G groups, N d_state, k conv_kernel,
+/// Every trainable tensor of a Mamba-2 block (Hugging Face `Mamba2ForCausalLM` names), as a mutable value; the
+/// whole model is `Mamba2Parameters` = `BackboneParameters<Mamba2LayerParameters>`. The same type holds the
+/// gradients (`zeros()`).
+/// Legend: D d_model, E d_inner = H·P, H heads, G groups, N d_state, k conv_kernel,
 /// X = E + 2·G·N (conv channels), I = E + X + H (in_proj outputs: z, xBC, dt).
 public struct Mamba2LayerParameters: Sendable {
     public var norm: Tensor                 // [D]      norm.weight
@@ -21,7 +21,7 @@ public struct Mamba2LayerParameters: Sendable {
     public var outProjectionBias: Tensor?   // [D]      mixer.out_proj.bias (use_bias)
 
     /// (checkpoint name suffix, tensor) pairs, in checkpoint shapes.
-    func named(_ c: Mamba2Configuration) -> [(String, Tensor)] {
+    public func named(_ c: Mamba2Configuration) -> [(String, Tensor)] {
         var list: [(String, Tensor)] = [
             ("norm.weight", norm), ("mixer.in_proj.weight", inProjection),
             ("mixer.conv1d.weight", convolution.reshaped([c.convolutionDimension, 1, c.convolutionKernel])),
@@ -34,7 +34,7 @@ public struct Mamba2LayerParameters: Sendable {
         return list
     }
 
-    init(_ w: WeightMap, prefix p: String, configuration c: Mamba2Configuration) {
+    public init(_ w: WeightMap, prefix p: String, configuration c: Mamba2Configuration) {
         norm = w["\(p).norm.weight"]
         inProjection = w["\(p).mixer.in_proj.weight"]
         inProjectionBias = w.tensors["\(p).mixer.in_proj.bias"]
@@ -49,7 +49,7 @@ public struct Mamba2LayerParameters: Sendable {
     }
 
     /// Same shapes, all zeros (a gradient accumulator).
-    func zeros() -> Mamba2LayerParameters {
+    public func zeros() -> Mamba2LayerParameters {
         func z(_ t: Tensor) -> Tensor { Tensor(zeros: t.shape) }
         var g = self
         g.norm = z(norm); g.inProjection = z(inProjection); g.inProjectionBias = inProjectionBias.map(z)
@@ -60,41 +60,16 @@ public struct Mamba2LayerParameters: Sendable {
     }
 }
 
-public struct Mamba2Parameters: Sendable {
-    public let configuration: Mamba2Configuration
-    public var embeddings: Tensor           // [V, D]   backbone.embeddings.weight
-    public var layers: [Mamba2LayerParameters]
-    public var finalNorm: Tensor            // [D]      backbone.norm_f.weight
-    /// [V, D] lm_head.weight; nil when tied to the embeddings (its gradient then goes into the embeddings').
-    public var lmHead: Tensor?
+/// Every trainable tensor of a Mamba-2 model.
+public typealias Mamba2Parameters = BackboneParameters<Mamba2LayerParameters>
 
-    /// From a strictly loaded weight map (names as `Mamba2Model.expectedWeights`).
-    public init(weights w: WeightMap, configuration c: Mamba2Configuration) {
-        configuration = c
-        embeddings = w["backbone.embeddings.weight"]
-        layers = (0..<c.numberOfLayers).map { Mamba2LayerParameters(w, prefix: "backbone.layers.\($0)", configuration: c) }
-        finalNorm = w["backbone.norm_f.weight"]
-        lmHead = c.tieWordEmbeddings ? nil : w["lm_head.weight"]
-    }
-
-    /// Same shapes, all zeros: the gradient accumulator.
-    public func zeros() -> Mamba2Parameters {
-        var g = self
-        g.embeddings = Tensor(zeros: embeddings.shape)
-        g.layers = layers.map { $0.zeros() }
-        g.finalNorm = Tensor(zeros: finalNorm.shape)
-        g.lmHead = lmHead.map { Tensor(zeros: $0.shape) }
-        return g
-    }
-
-    /// Every tensor under its checkpoint name and in its checkpoint shape, sorted by name; a tied
-    /// lm_head appears once, as backbone.embeddings.weight.
-    public var named: [(String, Tensor)] {
-        var list: [(String, Tensor)] = [("backbone.embeddings.weight", embeddings), ("backbone.norm_f.weight", finalNorm)]
-        if let lmHead { list.append(("lm_head.weight", lmHead)) }
-        for (i, layer) in layers.enumerated() {
-            list += layer.named(configuration).map { ("backbone.layers.\(i).\($0.0)", $0.1) }
-        }
-        return list.sorted { $0.0 < $1.0 }
-    }
+extension Mamba2LayerParameters: TrainableLayer {
+    public typealias Training = Mamba2LayerTraining
+    public typealias Model = Mamba2Model
+    public static func deltaOffsetSize(_ c: Mamba2Configuration) -> Int { c.numberOfHeads }
+    /// Off: lblankl/ReMamba `ReMamba2/src/model/ressd_combined.py`, `MambaSplitConv1dScanCombinedFn.backward`,
+    /// "In ReMamba2 we do not use rescale gradient" (see `ReMambaGradients` for what that code computes).
+    public static var officialScalesImportanceGradient: Bool { false }
+    public static func configuration(_ file: ModelConfiguration) -> Mamba2Configuration? { file.mamba2 }
+    public static var otherFamilyMessage: String { "this is not a Mamba2 configuration; use MambaParameters for Mamba (v1)" }
 }

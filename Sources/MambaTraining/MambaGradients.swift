@@ -84,8 +84,13 @@ public enum MambaGradients {
 
     /// Logits [L, V] of the training forward (tests compare them with `MambaModel`'s inference forward).
     public static func logits(_ p: MambaParameters, ids: [Int], options: TrainingOptions = TrainingOptions()) -> Tensor {
+        logits(of: p, ids: ids, options: options)
+    }
+
+    /// The same for any family (`Mamba2Gradients.logits` is this for Mamba-2).
+    static func logits<Layer>(of p: BackboneParameters<Layer>, ids: [Int], options: TrainingOptions) -> Tensor {
         var h = embed(p.embeddings, ids)
-        for layer in p.layers { h = MambaLayerTraining.forward(h, layer, p.configuration, scanChunk: options.scanChunk).0 }
+        for layer in p.layers { h = Layer.Training.forward(h, layer, p.configuration, scanChunk: options.scanChunk, adaptation: nil).0 }
         return Linear.forward(RMSNorm.forward(h, weight: p.finalNorm, epsilon: p.configuration.layerNormEpsilon), weight: p.head)
     }
 

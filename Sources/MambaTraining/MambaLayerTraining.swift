@@ -22,15 +22,11 @@ public struct MambaLayerTape: Sendable {
     // A = −exp(A_log), the gated output y ⊙ SiLU(z).
 }
 
-enum MambaLayerTraining {
-    static func A(_ p: MambaLayerParameters) -> Tensor {
-        Tensor(shape: p.aLog.shape, data: p.aLog.data.map { -Foundation.exp($0) })
-    }
-
+public enum MambaLayerTraining: LayerTraining {
     /// hidden [L, D] → (hidden [L, D], tape), from a zero conv and SSM state; `adaptation` (ReMamba stage 2)
     /// rewrites δ at its rows (Eq. 8).
-    static func forward(_ hidden: Tensor, _ p: MambaLayerParameters, _ c: MambaConfiguration,
-                        scanChunk: Int, adaptation: LayerAdaptation? = nil) -> (Tensor, MambaLayerTape) {
+    public static func forward(_ hidden: Tensor, _ p: MambaLayerParameters, _ c: MambaConfiguration,
+                               scanChunk: Int, adaptation: LayerAdaptation? = nil) -> (Tensor, MambaLayerTape) {
         let (e, n, r, k) = (c.innerSize, c.stateSize, c.timeStepRank, c.convolutionKernel)
         let normed = RMSNorm.forward(hidden, weight: p.norm, epsilon: c.layerNormEpsilon)
         let xz = Linear.forward(normed, weight: p.inProjection, bias: p.inProjectionBias)            // [L, 2E]
@@ -44,12 +40,12 @@ enum MambaLayerTraining {
         let B = ColumnBlocks.slice(xDBL, r, n), C = ColumnBlocks.slice(xDBL, r + n, n)               // [L, N] each
         var deltaRaw = Linear.forward(dtLowRank, weight: p.dtProjection)                              // [L, E] W r
         adaptation?.apply(to: &deltaRaw)                                                              // Eq. 8: (W r)·α + Θ
-        addRows(&deltaRaw, p.dtProjectionBias)
+        BlockTraining.addRows(&deltaRaw, p.dtProjectionBias)
         var delta = deltaRaw
         Activations.softplus(&delta)                                                                  // Δ = softplus(δ + b)
         var ssmState = Tensor(zeros: [e, n])
-        let (y, checkpoints) = SelectiveScan.forwardSavingCheckpoints(x: u, delta: delta, A: A(p), B: B, C: C, D: p.D,
-                                                                      state: &ssmState, chunk: scanChunk)
+        let (y, checkpoints) = SelectiveScan.forwardSavingCheckpoints(x: u, delta: delta, A: BlockTraining.A(p.aLog), B: B, C: C,
+                                                                      D: p.D, state: &ssmState, chunk: scanChunk)
         var gated = y
         Activations.gate(&gated, by: z)                                                               // y · SiLU(z)
         var out = Linear.forward(gated, weight: p.outProjection, bias: p.outProjectionBias)           // [L, D]
@@ -68,9 +64,9 @@ enum MambaLayerTraining {
     }
 
     /// The same, for a block that ran with `tape.adaptation`: also accumulates dα and dΘ_l into `adaptationGradient`.
-    static func backward(_ tape: MambaLayerTape, _ p: MambaLayerParameters, _ c: MambaConfiguration, scanChunk: Int,
-                         outputGradient dOut: Tensor, gradients g: inout MambaLayerParameters,
-                         adaptationGradient: inout LayerAdaptation.Gradient?) -> Tensor {
+    public static func backward(_ tape: MambaLayerTape, _ p: MambaLayerParameters, _ c: MambaConfiguration, scanChunk: Int,
+                                outputGradient dOut: Tensor, gradients g: inout MambaLayerParameters,
+                                adaptationGradient: inout LayerAdaptation.Gradient?) -> Tensor {
         let (l, e, n, r) = (tape.input.rows, c.innerSize, c.stateSize, c.timeStepRank)
         let zerosLE = Tensor(zeros: [l, e])
         // out = out_proj(y ⊙ SiLU(z)) + input
@@ -86,7 +82,7 @@ enum MambaLayerTraining {
         Activations.silu(&u)
         var delta = tape.deltaRaw
         Activations.softplus(&delta)
-        let a = A(p)
+        let a = BlockTraining.A(p.aLog)
         var du = zerosLE, dDelta = zerosLE, dA = Tensor(zeros: a.shape)
         var dB = Tensor(zeros: [l, n]), dC = Tensor(zeros: [l, n]), dInitial = Tensor(zeros: [e, n])
         SelectiveScan.backward(x: u, delta: delta, A: a, B: tape.B, C: tape.C, D: p.D, checkpoints: tape.checkpoints,
@@ -117,18 +113,9 @@ enum MambaLayerTraining {
                               biasGradient: &g.convolutionBias)
         // (xIn, z) = in_proj(RMSNorm(input))
         let dXZ = ColumnBlocks.concatenate([dXIn, dz])
-        var dNormed = Tensor(zeros: tape.normed.shape)
-        Linear.backward(tape.normed, weight: p.inProjection, outputGradient: dXZ, inputGradient: &dNormed,
-                        weightGradient: &g.inProjection, biasGradient: &g.inProjectionBias)
-        var dInput = dOut                                                                     // the residual path
-        RMSNorm.backward(tape.input, weight: p.norm, epsilon: c.layerNormEpsilon, outputGradient: dNormed,
-                         inputGradient: &dInput, weightGradient: &g.norm)
-        return dInput
-    }
-
-    /// m[t, :] += v for every row t.
-    static func addRows(_ m: inout Tensor, _ v: Tensor) {
-        let c = m.columns
-        for t in 0..<m.rows { for j in 0..<c { m.data[t * c + j] += v.data[j] } }
+        return BlockTraining.entryBackward(input: tape.input, normed: tape.normed, norm: p.norm, inProjection: p.inProjection,
+                                           epsilon: c.layerNormEpsilon, projectedGradient: dXZ, outputGradient: dOut,
+                                           normGradient: &g.norm, inProjectionGradient: &g.inProjection,
+                                           inProjectionBiasGradient: &g.inProjectionBias)
     }
 }

@@ -2,9 +2,10 @@ import Foundation
 import MambaLM
 import TensorCore
 
-/// Every trainable tensor of a Mamba-1 model (Hugging Face `MambaForCausalLM` names), as a mutable value.
-/// The same type holds the gradients (`zeros(like:)`), so a gradient has exactly a parameter's shape and
-/// name. Legend: V vocab, D d_model, E d_inner, N d_state, R dt_rank, k conv_kernel.
+/// Every trainable tensor of a Mamba-1 block (Hugging Face `MambaForCausalLM` names), as a mutable value; the
+/// whole model is `MambaParameters` = `BackboneParameters<MambaLayerParameters>`. The same type holds the
+/// gradients (`zeros()`), so a gradient has exactly a parameter's shape and name.
+/// Legend: D d_model, E d_inner, N d_state, R dt_rank, k conv_kernel.
 public struct MambaLayerParameters: Sendable {
     public var norm: Tensor                 // [D]            norm.weight
     public var inProjection: Tensor         // [2E, D]        mixer.in_proj.weight
@@ -20,7 +21,7 @@ public struct MambaLayerParameters: Sendable {
     public var outProjectionBias: Tensor?   // [D]            mixer.out_proj.bias (use_bias)
 
     /// (checkpoint name suffix, tensor) pairs, in checkpoint shapes.
-    func named(_ c: MambaConfiguration) -> [(String, Tensor)] {
+    public func named(_ c: MambaConfiguration) -> [(String, Tensor)] {
         var list: [(String, Tensor)] = [
             ("norm.weight", norm), ("mixer.in_proj.weight", inProjection),
             ("mixer.conv1d.weight", convolution.reshaped([c.innerSize, 1, c.convolutionKernel])),
@@ -34,7 +35,7 @@ public struct MambaLayerParameters: Sendable {
         return list
     }
 
-    init(_ w: WeightMap, prefix p: String, configuration c: MambaConfiguration) {
+    public init(_ w: WeightMap, prefix p: String, configuration c: MambaConfiguration) {
         norm = w["\(p).norm.weight"]
         inProjection = w["\(p).mixer.in_proj.weight"]
         inProjectionBias = w.tensors["\(p).mixer.in_proj.bias"]
@@ -50,7 +51,7 @@ public struct MambaLayerParameters: Sendable {
     }
 
     /// Same shapes, all zeros (a gradient accumulator).
-    func zeros() -> MambaLayerParameters {
+    public func zeros() -> MambaLayerParameters {
         func z(_ t: Tensor) -> Tensor { Tensor(zeros: t.shape) }
         var g = self
         g.norm = z(norm); g.inProjection = z(inProjection); g.inProjectionBias = inProjectionBias.map(z)
@@ -61,42 +62,14 @@ public struct MambaLayerParameters: Sendable {
     }
 }
 
-public struct MambaParameters: Sendable {
-    public let configuration: MambaConfiguration
-    public var embeddings: Tensor           // [V, D]   backbone.embeddings.weight
-    public var layers: [MambaLayerParameters]
-    public var finalNorm: Tensor            // [D]      backbone.norm_f.weight
-    /// [V, D] lm_head.weight; nil when tied to the embeddings (the lm_head is then `embeddings`, and its
-    /// gradient is accumulated into the embeddings' gradient, as PyTorch does for a shared parameter).
-    public var lmHead: Tensor?
+/// Every trainable tensor of a Mamba-1 model.
+public typealias MambaParameters = BackboneParameters<MambaLayerParameters>
 
-    /// From a strictly loaded weight map (names as `MambaModel.expectedWeights`).
-    public init(weights w: WeightMap, configuration c: MambaConfiguration) {
-        configuration = c
-        embeddings = w["backbone.embeddings.weight"]
-        layers = (0..<c.numberOfLayers).map { MambaLayerParameters(w, prefix: "backbone.layers.\($0)", configuration: c) }
-        finalNorm = w["backbone.norm_f.weight"]
-        lmHead = c.tieWordEmbeddings ? nil : w["lm_head.weight"]
-    }
-
-    /// Same shapes, all zeros: the gradient accumulator.
-    public func zeros() -> MambaParameters {
-        var g = self
-        g.embeddings = Tensor(zeros: embeddings.shape)
-        g.layers = layers.map { $0.zeros() }
-        g.finalNorm = Tensor(zeros: finalNorm.shape)
-        g.lmHead = lmHead.map { Tensor(zeros: $0.shape) }
-        return g
-    }
-
-    /// Every tensor under its checkpoint name and in its checkpoint shape, sorted by name; a tied
-    /// lm_head appears once, as backbone.embeddings.weight.
-    public var named: [(String, Tensor)] {
-        var list: [(String, Tensor)] = [("backbone.embeddings.weight", embeddings), ("backbone.norm_f.weight", finalNorm)]
-        if let lmHead { list.append(("lm_head.weight", lmHead)) }
-        for (i, layer) in layers.enumerated() {
-            list += layer.named(configuration).map { ("backbone.layers.\(i).\($0.0)", $0.1) }
-        }
-        return list.sorted { $0.0 < $1.0 }
-    }
+extension MambaLayerParameters: TrainableLayer {
+    public typealias Training = MambaLayerTraining
+    public typealias Model = MambaModel
+    public static func deltaOffsetSize(_ c: MambaConfiguration) -> Int { c.innerSize }
+    public static var officialScalesImportanceGradient: Bool { true }
+    public static func configuration(_ file: ModelConfiguration) -> MambaConfiguration? { file.mamba }
+    public static var otherFamilyMessage: String { "this is not a Mamba (v1) configuration; use Mamba2Parameters for Mamba-2" }
 }

@@ -58,70 +58,37 @@ extension TrainableBackbone {
     }
 }
 
-extension MambaParameters: TrainableBackbone {
+extension BackboneParameters: TrainableBackbone {
     public var layerCount: Int { layers.count }
     public var layerNormEpsilon: Float { configuration.layerNormEpsilon }
     public var vocabularySize: Int { configuration.vocabularySize }
-    public var deltaOffsetSize: Int { configuration.innerSize }
-    public static var officialScalesImportanceGradient: Bool { true }
+    public var deltaOffsetSize: Int { Layer.deltaOffsetSize(configuration) }
+    public static var officialScalesImportanceGradient: Bool { Layer.officialScalesImportanceGradient }
 
     public func projections(ofLayer i: Int) -> (inProjection: Tensor, outProjection: Tensor) {
         (layers[i].inProjection, layers[i].outProjection)
     }
 
-    public func layerForward(_ i: Int, _ hidden: Tensor, scanChunk: Int, adaptation: LayerAdaptation?) -> (Tensor, MambaLayerTape) {
-        MambaLayerTraining.forward(hidden, layers[i], configuration, scanChunk: scanChunk, adaptation: adaptation)
+    public func layerForward(_ i: Int, _ hidden: Tensor, scanChunk: Int,
+                             adaptation: LayerAdaptation?) -> (Tensor, Layer.Training.Tape) {
+        Layer.Training.forward(hidden, layers[i], configuration, scanChunk: scanChunk, adaptation: adaptation)
     }
 
-    public func layerBackward(_ i: Int, _ tape: MambaLayerTape, scanChunk: Int, outputGradient: Tensor,
-                              gradients: inout MambaParameters, adaptationGradient: inout LayerAdaptation.Gradient?) -> Tensor {
-        MambaLayerTraining.backward(tape, layers[i], configuration, scanChunk: scanChunk, outputGradient: outputGradient,
-                                    gradients: &gradients.layers[i], adaptationGradient: &adaptationGradient)
+    public func layerBackward(_ i: Int, _ tape: Layer.Training.Tape, scanChunk: Int, outputGradient: Tensor,
+                              gradients: inout BackboneParameters, adaptationGradient: inout LayerAdaptation.Gradient?) -> Tensor {
+        Layer.Training.backward(tape, layers[i], configuration, scanChunk: scanChunk, outputGradient: outputGradient,
+                                gradients: &gradients.layers[i], adaptationGradient: &adaptationGradient)
     }
 
-    public static func loadWeights(_ directory: ModelDirectory, reMamba: Bool) throws -> (WeightMap, MambaConfiguration) {
-        guard let c = directory.configuration.mamba else {
+    public static func loadWeights(_ directory: ModelDirectory, reMamba: Bool) throws -> (WeightMap, Layer.Configuration) {
+        guard let c = Layer.configuration(directory.configuration) else {
             throw LoadingError.unsupported(path: directory.url.appendingPathComponent("config.json").path,
-                                           what: "this is not a Mamba (v1) configuration; use Mamba2Parameters for Mamba-2")
+                                           what: Layer.otherFamilyMessage)
         }
-        let extra = reMamba ? reMambaWeights(hiddenSize: c.hiddenSize, layers: c.numberOfLayers, deltaOffsetSize: c.innerSize) : [:]
-        let weights = try WeightMap.load(from: directory, expected: MambaModel.expectedWeights(c).merging(extra) { a, _ in a },
-                                         sanitize: MambaModel.sanitize(c))
-        return (weights, c)
-    }
-}
-
-extension Mamba2Parameters: TrainableBackbone {
-    public var layerCount: Int { layers.count }
-    public var layerNormEpsilon: Float { configuration.layerNormEpsilon }
-    public var vocabularySize: Int { configuration.vocabularySize }
-    public var deltaOffsetSize: Int { configuration.numberOfHeads }
-    /// Off: lblankl/ReMamba `ReMamba2/src/model/ressd_combined.py`, `MambaSplitConv1dScanCombinedFn.backward`,
-    /// "In ReMamba2 we do not use rescale gradient" (see `ReMambaGradients` for what that code computes).
-    public static var officialScalesImportanceGradient: Bool { false }
-
-    public func projections(ofLayer i: Int) -> (inProjection: Tensor, outProjection: Tensor) {
-        (layers[i].inProjection, layers[i].outProjection)
-    }
-
-    public func layerForward(_ i: Int, _ hidden: Tensor, scanChunk: Int, adaptation: LayerAdaptation?) -> (Tensor, Mamba2LayerTape) {
-        Mamba2LayerTraining.forward(hidden, layers[i], configuration, scanChunk: scanChunk, adaptation: adaptation)
-    }
-
-    public func layerBackward(_ i: Int, _ tape: Mamba2LayerTape, scanChunk: Int, outputGradient: Tensor,
-                              gradients: inout Mamba2Parameters, adaptationGradient: inout LayerAdaptation.Gradient?) -> Tensor {
-        Mamba2LayerTraining.backward(tape, layers[i], configuration, scanChunk: scanChunk, outputGradient: outputGradient,
-                                     gradients: &gradients.layers[i], adaptationGradient: &adaptationGradient)
-    }
-
-    public static func loadWeights(_ directory: ModelDirectory, reMamba: Bool) throws -> (WeightMap, Mamba2Configuration) {
-        guard let c = directory.configuration.mamba2 else {
-            throw LoadingError.unsupported(path: directory.url.appendingPathComponent("config.json").path,
-                                           what: "this is not a Mamba2 configuration; use MambaParameters for Mamba (v1)")
-        }
-        let extra = reMamba ? reMambaWeights(hiddenSize: c.hiddenSize, layers: c.numberOfLayers, deltaOffsetSize: c.numberOfHeads) : [:]
-        let weights = try WeightMap.load(from: directory, expected: Mamba2Model.expectedWeights(c).merging(extra) { a, _ in a },
-                                         sanitize: Mamba2Model.sanitize(c))
+        let extra = reMamba ? reMambaWeights(hiddenSize: c.hiddenSize, layers: c.numberOfLayers,
+                                             deltaOffsetSize: Layer.deltaOffsetSize(c)) : [:]
+        let weights = try WeightMap.load(from: directory, expected: Layer.Model.expectedWeights(c).merging(extra) { a, _ in a },
+                                         sanitize: Layer.Model.sanitize(c))
         return (weights, c)
     }
 }

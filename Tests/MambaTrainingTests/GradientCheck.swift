@@ -1,5 +1,6 @@
 import XCTest
 import Foundation
+@testable import MambaTraining
 import TensorCore
 
 /// Finite-difference checking. Every op's forward is written again here in Double ("literal" twins of
@@ -115,5 +116,60 @@ enum Random {
     static func normal(_ shape: [Int], std: Float = 1, seed: UInt64) -> Tensor {
         var generator = SeededGenerator(seed: seed)
         return Tensor.randomNormal(shape, std: std, generator: &generator)
+    }
+}
+
+extension GradientCheck {
+    /// Checks every input of a function of several in turn, the others fixed: `inputs[k]` against `analytic[k]`
+    /// (named "<label> <name>").
+    static func checkEach(_ label: String, _ inputs: [[Double]], analytic: [(String, Tensor)],
+                          file: StaticString = #filePath, line: UInt = #line, loss: ([[Double]]) -> Double) {
+        for (index, (name, gradient)) in analytic.enumerated() {
+            check("\(label) \(name)", inputs[index], analytic: gradient, file: file, line: line) { value in
+                var v = inputs
+                v[index] = value
+                return loss(v)
+            }
+        }
+    }
+}
+
+/// The inputs of a scan (`SelectiveScan`, and with `groups` `StateSpaceDuality`) and its output gradient dy.
+struct ScanInputs {
+    var x, delta, A, B, C, D, state, dy: Tensor
+    var groups = 1
+}
+
+/// A scan's input gradients, zero to start with.
+struct ScanGradients {
+    var x, delta, A, B, C, D, state: Tensor
+    init(_ i: ScanInputs) {
+        (x, delta, A, B, C, D, state) = (Tensor(zeros: i.x.shape), Tensor(zeros: i.delta.shape), Tensor(zeros: i.A.shape),
+                                         Tensor(zeros: i.B.shape), Tensor(zeros: i.C.shape), Tensor(zeros: i.D.shape),
+                                         Tensor(zeros: i.state.shape))
+    }
+    var all: [(String, Tensor)] { [("dx", x), ("dΔ", delta), ("dA", A), ("dB", B), ("dC", C), ("dD", D), ("dh0", state)] }
+}
+
+extension GradientCheck {
+    /// An objective's `gradients` at `p` against central differences of its (Float32) loss along a random
+    /// direction D per tensor, in name order: (L(θ + hD) − L(θ − hD)) / 2h ≈ ⟨∇L, D⟩ with h = 1e-3. Returns
+    /// the worst |numeric − analytic| / max(1, |analytic|).
+    static func worstDirectionalDifference(_ objective: any TrainingObjective, _ p: NamedTensors, gradients g: NamedTensors,
+                                           example: TrainingExample, generator: inout SeededGenerator) -> Double {
+        var worst = 0.0
+        for name in p.keys.sorted() {
+            let direction = Tensor.randomNormal(p[name]!.shape, generator: &generator)
+            let h: Float = 1e-3
+            func loss(_ sign: Float) -> Double {
+                var q = p
+                for i in 0..<direction.count { q[name]!.data[i] += sign * h * direction.data[i] }
+                return objective.lossAndGradients(q, example: example, generator: &generator).loss
+            }
+            let numeric = (loss(1) - loss(-1)) / Double(2 * h)
+            let analytic = zip(g[name]!.data, direction.data).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+            worst = max(worst, abs(numeric - analytic) / max(1, abs(analytic)))
+        }
+        return worst
     }
 }

@@ -78,19 +78,7 @@ final class LoRATests: XCTestCase {
             var generator = SeededGenerator(seed: 0)
             let (_, g) = objective.lossAndGradients(p, example: example, generator: &generator)
             XCTAssertEqual(Set(g.keys), Set(p.keys))
-            var worst = 0.0
-            for name in p.keys.sorted() {
-                let direction = Tensor.randomNormal(p[name]!.shape, generator: &generator)
-                let h: Float = 1e-3
-                func loss(_ sign: Float) -> Double {
-                    var q = p
-                    for i in 0..<direction.count { q[name]!.data[i] += sign * h * direction.data[i] }
-                    return objective.lossAndGradients(q, example: example, generator: &generator).loss
-                }
-                let numeric = (loss(1) - loss(-1)) / Double(2 * h)
-                let analytic = zip(g[name]!.data, direction.data).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
-                worst = max(worst, abs(numeric - analytic) / max(1, abs(analytic)))
-            }
+            let worst = GradientCheck.worstDirectionalDifference(objective, p, gradients: g, example: example, generator: &generator)
             print("LoRA (tied \(tied)) gradients vs central differences: worst relative |Δ| = \(worst) (tolerance 1e-3; Float32 losses, h = 1e-3)")
             XCTAssertLessThan(worst, 1e-3)
         }

@@ -6,10 +6,8 @@ import TensorCore
 /// gated RMSNorm (finite differences, both gate orders). Legend: L length, H heads, P head_dim, G groups,
 /// N d_state, E = H·P.
 final class Mamba2BackwardTests: XCTestCase {
-    struct Inputs {
-        var x, delta, A, B, C, D, state, dy: Tensor
-        let groups: Int
-    }
+    typealias Inputs = ScanInputs
+    typealias Gradients = ScanGradients
 
     /// Δ = softplus(N(0,1)), A = −exp(N(0, 0.5²)) per head, the rest N(0,1).
     func inputs(length l: Int, heads h: Int, headDim p: Int, groups g: Int, states n: Int, seed: UInt64) -> Inputs {
@@ -21,16 +19,6 @@ final class Mamba2BackwardTests: XCTestCase {
                       B: Random.normal([l, g * n], seed: seed + 3), C: Random.normal([l, g * n], seed: seed + 4),
                       D: Random.normal([h], seed: seed + 5), state: Random.normal([h * p, n], seed: seed + 6),
                       dy: Random.normal([l, h * p], seed: seed + 7), groups: g)
-    }
-
-    struct Gradients {
-        var x, delta, A, B, C, D, state: Tensor
-        init(_ i: Inputs) {
-            (x, delta, A, B, C, D, state) = (Tensor(zeros: i.x.shape), Tensor(zeros: i.delta.shape), Tensor(zeros: i.A.shape),
-                                             Tensor(zeros: i.B.shape), Tensor(zeros: i.C.shape), Tensor(zeros: i.D.shape),
-                                             Tensor(zeros: i.state.shape))
-        }
-        var all: [(String, Tensor)] { [("dx", x), ("dΔ", delta), ("dA", A), ("dB", B), ("dC", C), ("dD", D), ("dh0", state)] }
     }
 
     func fast(_ i: Inputs, chunkSize: Int, chunk: Int) -> (y: Tensor, gradients: Gradients) {
@@ -66,13 +54,7 @@ final class Mamba2BackwardTests: XCTestCase {
             GradientCheck.dot(DoubleOps.ssd(x: v[0], delta: v[1], A: v[2], B: v[3], C: v[4], D: v[5], state: v[6],
                                             rows: l, heads: h, headDim: p, groups: g, states: n), weights)
         }
-        for (index, (name, gradient)) in analytic.all.enumerated() {
-            GradientCheck.check("SSD \(name)", d[index], analytic: gradient) { value in
-                var v = d
-                v[index] = value
-                return loss(v)
-            }
-        }
+        GradientCheck.checkEach("SSD", d, analytic: analytic.all, loss: loss)
     }
 
     /// The Double recurrence of the finite-difference check is the forward: it agrees with the slow twin

@@ -21,24 +21,9 @@ final class Mamba2GradientTests: XCTestCase {
     }
 
     func testGradientsMatchPyTorch() throws {
-        var worstRelative: Float = 0, worstName = ""
-        for name in ["tiny_a", "tiny_b"] {
-            let p = try Self.parameters(name)
-            let golden = try SafetensorsFile(path: Self.fixtures.appendingPathComponent("gradients-mamba2/\(name).safetensors").path)
-            for length in [40, 150] {
-                let ids = try golden.integers("input_ids.L\(length)")
-                // Checkpoints every 32 positions (2 SSD chunks): 2 and 5 of them, the last one partial.
-                let (loss, g) = Mamba2Gradients.lossAndGradients(p, ids: ids, options: TrainingOptions(scanChunk: 32, headRowsPerChunk: 64))
-                let expectedLoss = Double(try golden.tensor("loss.L\(length)").data[0])
-                print("\(name) L=\(length): loss \(loss), PyTorch \(expectedLoss), |Δ| = \(abs(loss - expectedLoss)) (tolerance 1e-5)")
-                XCTAssertEqual(loss, expectedLoss, accuracy: 1e-5)
-                let named = g.named
-                let worst = try MambaGradientTests.compare(named, golden: golden, length: length, label: name)
-                print("\(name) L=\(length): \(named.count) gradients, worst max |Δ| / max |g| = \(worst.0) at \(worst.1) (|Δ| = \(worst.2)); tolerance 2e-5·scale + 1e-8")
-                if worst.0 > worstRelative { (worstRelative, worstName) = (worst.0, "\(name) L=\(length) \(worst.1)") }
-            }
-        }
-        print("Mamba2 gradients vs PyTorch: worst relative difference \(worstRelative) at \(worstName)")
+        // Checkpoints every 32 positions (2 SSD chunks): 2 and 5 of them, the last one partial.
+        try GoldenGradients.checkBaseModels(["tiny_a", "tiny_b"], folder: Self.fixtures.appendingPathComponent("gradients-mamba2"),
+                                            scanChunk: 32, title: "Mamba2 gradients vs PyTorch", parameters: Self.parameters)
     }
 
     /// The training forward is the inference forward: the same logits as `Mamba2Model`, bit for bit (the
@@ -47,14 +32,9 @@ final class Mamba2GradientTests: XCTestCase {
     func testTrainingForwardEqualsInferenceForward() throws {
         for name in ["tiny_a", "tiny_b"] {
             let directory = try ModelDirectory(Self.fixtures.appendingPathComponent("mamba2/\(name)"))
-            let model = try Mamba2Model(directory: directory)
-            let p = try Mamba2Parameters(directory: directory)
-            let ids = (0..<70).map { ($0 * 37 + 5) % model.vocabularySize }
-            var state = model.makeState()
-            let inference = model.logits(model.hiddenStates(model.embed(ids), state: &state))
-            let training = Mamba2Gradients.logits(p, ids: ids, options: TrainingOptions(scanChunk: 20))
-            print("\(name): training vs inference forward max |Δlogits| = \(training.maxAbsDifference(inference)) (tolerance 0)")
-            XCTAssertEqual(training.data, inference.data, name)
+            try MambaGradientTests.assertTrainingForwardEqualsInference(name, model: Mamba2Model(directory: directory),
+                                                                        parameters: Mamba2Parameters(directory: directory),
+                                                                        scanChunk: 20)
         }
     }
 

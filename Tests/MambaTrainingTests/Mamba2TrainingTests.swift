@@ -39,19 +39,7 @@ final class Mamba2TrainingTests: XCTestCase {
         }
         let example = Self.examples(vocabulary: task.vocabularySize)[0]
         let (_, g) = task.objective.lossAndGradients(p, example: example, generator: &generator)
-        var worst = 0.0
-        for name in p.keys.sorted() {
-            let direction = Tensor.randomNormal(p[name]!.shape, generator: &generator)
-            let h: Float = 1e-3
-            func loss(_ sign: Float) -> Double {
-                var q = p
-                for i in 0..<direction.count { q[name]!.data[i] += sign * h * direction.data[i] }
-                return task.objective.lossAndGradients(q, example: example, generator: &generator).loss
-            }
-            let numeric = (loss(1) - loss(-1)) / Double(2 * h)
-            let analytic = zip(g[name]!.data, direction.data).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
-            worst = max(worst, abs(numeric - analytic) / max(1, abs(analytic)))
-        }
+        let worst = GradientCheck.worstDirectionalDifference(task.objective, p, gradients: g, example: example, generator: &generator)
         print("Mamba2 LoRA gradients vs central differences: worst relative |Δ| = \(worst) (tolerance 1e-3)")
         XCTAssertLessThan(worst, 1e-3)
     }

@@ -23,62 +23,35 @@ final class MambaGradientTests: XCTestCase {
     }
 
     func testGradientsMatchPyTorch() throws {
-        var worstRelative: Float = 0, worstName = ""
-        for name in ["tiny_a", "tiny_b", "tiny_c"] {
-            let p = try Self.parameters(name)
-            let golden = try SafetensorsFile(path: Self.fixtures.appendingPathComponent("gradients/\(name).safetensors").path)
-            for length in [40, 150] {
-                let ids = try golden.integers("input_ids.L\(length)")
-                // scanChunk 16: 3 and 10 chunks, so the recompute from checkpoints is exercised.
-                let (loss, g) = MambaGradients.lossAndGradients(p, ids: ids, options: TrainingOptions(scanChunk: 16, headRowsPerChunk: 64))
-                let expectedLoss = Double(try golden.tensor("loss.L\(length)").data[0])
-                print("\(name) L=\(length): loss \(loss), PyTorch \(expectedLoss), |Δ| = \(abs(loss - expectedLoss)) (tolerance 1e-5)")
-                XCTAssertEqual(loss, expectedLoss, accuracy: 1e-5)
-                let named = g.named
-                let worst = try Self.compare(named, golden: golden, length: length, label: name)
-                print("\(name) L=\(length): \(named.count) gradients, worst max |Δ| / max |g| = \(worst.0) at \(worst.1) (|Δ| = \(worst.2)); tolerance 2e-5·scale + 1e-8")
-                if worst.0 > worstRelative { (worstRelative, worstName) = (worst.0, "\(name) L=\(length) \(worst.1)") }
-            }
-        }
-        print("gradients vs PyTorch: worst relative difference \(worstRelative) at \(worstName)")
+        // scanChunk 16: 3 and 10 chunks, so the recompute from checkpoints is exercised.
+        try GoldenGradients.checkBaseModels(["tiny_a", "tiny_b", "tiny_c"], folder: Self.fixtures.appendingPathComponent("gradients"),
+                                            scanChunk: 16, title: "gradients vs PyTorch", parameters: Self.parameters)
     }
 
-    /// Every gradient of `named` against golden's `grad.L<length>.<name>` (the same set of names, the same
-    /// shapes), max |Δ| ≤ 2e-5·max|g| + 1e-8 each; returns the worst relative difference, where, and its |Δ|.
-    static func compare(_ named: [(String, Tensor)], golden: SafetensorsFile, length: Int, label: String,
-                        file: StaticString = #filePath, line: UInt = #line) throws -> (Float, String, Float) {
-        let goldenNames = golden.names.filter { $0.hasPrefix("grad.L\(length).") }
-        XCTAssertEqual(Set(named.map { "grad.L\(length).\($0.0)" }), Set(goldenNames), "\(label): gradient names",
-                       file: file, line: line)
-        var worst: (Float, String, Float) = (0, "", 0)
-        for (param, mine) in named {
-            let expected = try golden.tensor("grad.L\(length).\(param)")
-            XCTAssertEqual(mine.shape, expected.shape, param, file: file, line: line)
-            guard mine.shape == expected.shape else { continue }
-            let scale = expected.data.reduce(Float(0)) { max($0, abs($1)) }
-            let d = mine.maxAbsDifference(expected)
-            XCTAssertLessThanOrEqual(d, 2e-5 * scale + 1e-8, "\(label) L=\(length) \(param): max |Δ| = \(d), scale \(scale)",
-                                     file: file, line: line)
-            let relative = d / max(scale, 1e-30)
-            if relative > worst.0 { worst = (relative, param, d) }
-        }
-        return worst
-    }
+    /// The tolerances above, for both families (`GoldenGradients.checkBaseModels`).
+    static let goldenGradients = GoldenGradients(relativeTolerance: 2e-5, toleranceText: "2e-5")
 
     /// The training forward is the inference forward: the same logits as `MambaModel` (bit for bit: same
     /// ops in the same order; the checkpointed scan runs the same kernel chunk by chunk).
     func testTrainingForwardEqualsInferenceForward() throws {
         for name in ["tiny_a", "tiny_b", "tiny_c"] {
             let directory = try ModelDirectory(Self.fixtures.appendingPathComponent("mamba1/\(name)"))
-            let model = try MambaModel(directory: directory)
-            let p = try MambaParameters(directory: directory)
-            let ids = (0..<70).map { ($0 * 37 + 5) % model.vocabularySize }
-            var state = model.makeState()
-            let inference = model.logits(model.hiddenStates(model.embed(ids), state: &state))
-            let training = MambaGradients.logits(p, ids: ids, options: TrainingOptions(scanChunk: 16))
-            print("\(name): training vs inference forward max |Δlogits| = \(training.maxAbsDifference(inference)) (tolerance 0)")
-            XCTAssertEqual(training.data, inference.data, name)
+            try Self.assertTrainingForwardEqualsInference(name, model: MambaModel(directory: directory),
+                                                          parameters: MambaParameters(directory: directory), scanChunk: 16)
         }
+    }
+
+    /// The training forward's logits on 70 ids equal `model`'s inference forward, bit for bit (here and in
+    /// Mamba2GradientTests).
+    static func assertTrainingForwardEqualsInference<Model: Backbone, Layer>(_ name: String, model: Model,
+                                                                             parameters p: BackboneParameters<Layer>, scanChunk: Int,
+                                                                             file: StaticString = #filePath, line: UInt = #line) {
+        let ids = (0..<70).map { ($0 * 37 + 5) % model.vocabularySize }
+        var state = model.makeState()
+        let inference = model.logits(model.hiddenStates(model.embed(ids), state: &state, adaptation: nil))
+        let training = MambaGradients.logits(of: p, ids: ids, options: TrainingOptions(scanChunk: scanChunk))
+        print("\(name): training vs inference forward max |Δlogits| = \(training.maxAbsDifference(inference)) (tolerance 0)")
+        XCTAssertEqual(training.data, inference.data, name, file: file, line: line)
     }
 
     /// Recomputing each block's tape in the backward (activation checkpointing) changes no arithmetic.

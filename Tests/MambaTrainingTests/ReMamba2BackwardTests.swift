@@ -59,16 +59,10 @@ final class ReMamba2BackwardTests: XCTestCase {
             let out = DoubleOps.linear(gated, dbl(layer.outProjection), nil, rows: l, inFeatures: e, outFeatures: d)
             return GradientCheck.dot(zip(out, x0).map { $0 + $1 }, weights)
         }
-        let (a0, t0, b0, w0) = (alpha.map(Double.init), dbl(offset), dbl(layer.dtBias), dbl(layer.inProjection))
-        GradientCheck.check("ReMamba2 block dα", a0, analytic: Tensor(shape: [3], data: ag!.alpha.map(Float.init))) {
-            loss(alpha: $0, theta: t0, dtBias: b0, inProjection: w0)
-        }
-        GradientCheck.check("ReMamba2 block dΘ", t0, analytic: ag!.offset) { loss(alpha: a0, theta: $0, dtBias: b0, inProjection: w0) }
-        GradientCheck.check("ReMamba2 block d dt_bias", b0, analytic: grad.dtBias) {
-            loss(alpha: a0, theta: t0, dtBias: $0, inProjection: w0)
-        }
-        GradientCheck.check("ReMamba2 block d in_proj", w0, analytic: grad.inProjection) {
-            loss(alpha: a0, theta: t0, dtBias: b0, inProjection: $0)
+        GradientCheck.checkAdaptedBlock("ReMamba2 block", alpha: alpha, adaptationGradient: ag!,
+                                        bias: ("dt_bias", layer.dtBias, grad.dtBias),
+                                        weight: ("in_proj", layer.inProjection, grad.inProjection), theta: offset) {
+            loss(alpha: $0, theta: $1, dtBias: $2, inProjection: $3)
         }
     }
 }

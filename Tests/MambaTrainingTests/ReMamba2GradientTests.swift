@@ -23,49 +23,9 @@ final class ReMamba2GradientTests: XCTestCase {
         return ReMambaParameters(weights: weights, configuration: c)
     }
 
-    struct Case: Decodable {
-        let tag: String
-        let prompt_length: Int
-        let start: Double, compressed_length: Double, ratio: Double
-        let targets: String
-        let scale_importance_gradient: Bool
-    }
-
     func testGradientsMatchPyTorch() throws {
-        let p = try Self.parameters()
-        let folder = Self.fixtures.appendingPathComponent("remamba2-gradients")
-        let golden = try SafetensorsFile(path: folder.appendingPathComponent("remamba2_a.safetensors").path)
-        struct Manifest: Decodable { let cases: [Case] }
-        let manifest = try JSONDecoder().decode(Manifest.self, from: Data(contentsOf: folder.appendingPathComponent("manifest.json")))
-        XCTAssertGreaterThanOrEqual(manifest.cases.count, 3)
-        var worstOverall: (Float, String) = (0, "")
-        for c in manifest.cases {
-            let ids = try golden.integers("case.\(c.tag).input_ids")
-            var targets = MambaGradients.nextTokenTargets(ids)
-            if c.targets == "response" { for t in 0..<(c.prompt_length - 1) { targets[t] = nil } }
-            let settings = CompressionSettings(start: c.start, length: c.compressed_length, ratio: c.ratio)
-            // scanChunk 16: SSD states kept every chunk, recomputed in between, in both stages.
-            let (loss, g) = try ReMambaGradients.lossAndGradients(p, ids: ids, promptLength: c.prompt_length, targets: targets,
-                                                                  settings: settings, scaleImportanceGradient: c.scale_importance_gradient,
-                                                                  options: TrainingOptions(scanChunk: 16, headRowsPerChunk: 64))
-            let expectedLoss = Double(try golden.tensor("case.\(c.tag).loss").data[0])
-            print("\(c.tag): loss \(loss), PyTorch \(expectedLoss), |Δ| = \(abs(loss - expectedLoss)) (tolerance 1e-5)")
-            XCTAssertEqual(loss, expectedLoss, accuracy: 1e-5, c.tag)
-            let named = g.named
-            let prefix = "case.\(c.tag).grad."
-            XCTAssertEqual(Set(named.map { prefix + $0.0 }), Set(golden.names.filter { $0.hasPrefix(prefix) }), "\(c.tag): names")
-            var worst: (Float, String, Float) = (0, "", 0)
-            for (name, mine) in named {
-                let expected = try golden.tensor(prefix + name).reshaped(mine.shape)
-                let scale = expected.data.reduce(Float(0)) { max($0, abs($1)) }
-                let d = mine.maxAbsDifference(expected)
-                XCTAssertLessThanOrEqual(d, 3e-5 * scale + 1e-8, "\(c.tag) \(name): max |Δ| = \(d), scale \(scale)")
-                if d / max(scale, 1e-30) > worst.0 { worst = (d / max(scale, 1e-30), name, d) }
-            }
-            print("\(c.tag): \(named.count) gradients, worst max |Δ| / max |g| = \(worst.0) at \(worst.1) (|Δ| = \(worst.2)); tolerance 3e-5·scale + 1e-8")
-            if worst.0 > worstOverall.0 { worstOverall = (worst.0, "\(c.tag) \(worst.1)") }
-        }
-        print("ReMamba2 gradients vs PyTorch: worst relative difference \(worstOverall.0) at \(worstOverall.1)")
+        try GoldenGradients.checkReMambaCases(Self.parameters(), folder: Self.fixtures.appendingPathComponent("remamba2-gradients"),
+                                              model: "remamba2_a", minimumCases: 3, title: "ReMamba2 gradients vs PyTorch")
     }
 
     /// The α-gradient scaling defaults to off for Mamba-2 (on for Mamba-1), and on is visibly different.
@@ -87,16 +47,7 @@ final class ReMamba2GradientTests: XCTestCase {
 
     /// Recomputing the blocks' tapes in the backward (both stages) changes no arithmetic.
     func testRecomputedLayersGiveIdenticalGradients() throws {
-        let p = try Self.parameters()
-        let ids = (0..<37).map { ($0 * 29 + 7) % 256 }
-        let settings = CompressionSettings(start: 0.1, length: 0.4, ratio: 0.3)
-        let (l1, g1) = try ReMambaGradients.lossAndGradients(p, ids: ids, promptLength: 30, settings: settings,
-                                                             options: TrainingOptions(scanChunk: 8))
-        let (l2, g2) = try ReMambaGradients.lossAndGradients(p, ids: ids, promptLength: 30, settings: settings,
-                                                             options: TrainingOptions(scanChunk: 8, recomputeLayers: true))
-        XCTAssertEqual(l1, l2)
-        for ((name, a), (_, b)) in zip(g1.named, g2.named) { XCTAssertEqual(a.data, b.data, name) }
-        print("ReMamba2 recomputeLayers: loss and all \(g1.named.count) gradients bit-identical (tolerance 0)")
+        try ReMambaGradientTests.assertRecomputedLayersChangeNothing(Self.parameters(), vocabularySize: 256, label: "ReMamba2")
     }
 
     /// The official fine-tuning's start from a plain Mamba2 (the same code as Mamba-1's): Key/Query from layer 0's

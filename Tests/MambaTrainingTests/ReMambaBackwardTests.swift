@@ -100,16 +100,29 @@ final class ReMambaBackwardTests: XCTestCase {
             let out = DoubleOps.linear(gated, dbl(layer.outProjection), nil, rows: l, inFeatures: e, outFeatures: d)
             return GradientCheck.dot(zip(out, x0).map { $0 + $1 }, weights)
         }
-        let (a0, t0, b0, w0) = (alpha.map(Double.init), dbl(p.deltaOffsets[0]), dbl(layer.dtProjectionBias), dbl(layer.dtProjection))
-        GradientCheck.check("adapted block dα", a0, analytic: Tensor(shape: [2], data: ag!.alpha.map(Float.init))) {
-            loss(alpha: $0, theta: t0, bias: b0, dtWeight: w0)
+        GradientCheck.checkAdaptedBlock("adapted block", alpha: alpha, adaptationGradient: ag!,
+                                        bias: ("dt_proj.bias", layer.dtProjectionBias, g.dtProjectionBias),
+                                        weight: ("dt_proj.weight", layer.dtProjection, g.dtProjection), theta: p.deltaOffsets[0]) {
+            loss(alpha: $0, theta: $1, bias: $2, dtWeight: $3)
         }
-        GradientCheck.check("adapted block dΘ", t0, analytic: ag!.offset) { loss(alpha: a0, theta: $0, bias: b0, dtWeight: w0) }
-        GradientCheck.check("adapted block d dt_proj.bias", b0, analytic: g.dtProjectionBias) {
-            loss(alpha: a0, theta: t0, bias: $0, dtWeight: w0)
+    }
+}
+
+extension GradientCheck {
+    /// The finite-difference checks of a block adapted at some rows (Eq. 8; here and in ReMamba2BackwardTests):
+    /// dα, dΘ_l, and the gradients of the bias added to δ and of the weight that produces δ, each against
+    /// `loss(α, Θ_l, bias, weight)` with the other three fixed at their values.
+    static func checkAdaptedBlock(_ label: String, alpha: [Float], adaptationGradient ag: LayerAdaptation.Gradient,
+                                  bias: (name: String, value: Tensor, gradient: Tensor),
+                                  weight: (name: String, value: Tensor, gradient: Tensor), theta: Tensor,
+                                  file: StaticString = #filePath, line: UInt = #line,
+                                  loss: ([Double], [Double], [Double], [Double]) -> Double) {
+        let (a0, t0, b0, w0) = (alpha.map(Double.init), doubles(theta), doubles(bias.value), doubles(weight.value))
+        check("\(label) dα", a0, analytic: Tensor(shape: [alpha.count], data: ag.alpha.map(Float.init)), file: file, line: line) {
+            loss($0, t0, b0, w0)
         }
-        GradientCheck.check("adapted block d dt_proj.weight", w0, analytic: g.dtProjection) {
-            loss(alpha: a0, theta: t0, bias: b0, dtWeight: $0)
-        }
+        check("\(label) dΘ", t0, analytic: ag.offset, file: file, line: line) { loss(a0, $0, b0, w0) }
+        check("\(label) d \(bias.name)", b0, analytic: bias.gradient, file: file, line: line) { loss(a0, t0, $0, w0) }
+        check("\(label) d \(weight.name)", w0, analytic: weight.gradient, file: file, line: line) { loss(a0, t0, b0, $0) }
     }
 }

@@ -21,51 +21,9 @@ final class ReMambaGradientTests: XCTestCase {
         try ReMambaParameters<MambaParameters>(directory: ModelDirectory(fixtures.appendingPathComponent("remamba-official/models/remamba1_a")))
     }
 
-    struct Case: Decodable {
-        let tag: String
-        let prompt_length: Int
-        let start: Double, compressed_length: Double, ratio: Double
-        let selection: String, adaptation: String, targets: String
-        let scale_importance_gradient: Bool
-    }
-
     func testGradientsMatchPyTorch() throws {
-        let p = try Self.parameters()
-        let folder = Self.fixtures.appendingPathComponent("remamba-gradients")
-        let golden = try SafetensorsFile(path: folder.appendingPathComponent("remamba1_a.safetensors").path)
-        struct Manifest: Decodable { let cases: [Case] }
-        let manifest = try JSONDecoder().decode(Manifest.self, from: Data(contentsOf: folder.appendingPathComponent("manifest.json")))
-        XCTAssertGreaterThanOrEqual(manifest.cases.count, 4)
-        var worstOverall: (Float, String) = (0, "")
-        for c in manifest.cases {
-            let ids = try golden.integers("case.\(c.tag).input_ids")
-            var targets = MambaGradients.nextTokenTargets(ids)
-            if c.targets == "response" { for t in 0..<(c.prompt_length - 1) { targets[t] = nil } }
-            let settings = CompressionSettings(start: c.start, length: c.compressed_length, ratio: c.ratio,
-                                               selection: c.selection == "fixed" ? .fixed : .topK,
-                                               adaptation: CompressionSettings.Adaptation(rawValue: c.adaptation)!)
-            // scanChunk 16: the checkpointed scan's recompute is exercised in both stages.
-            let (loss, g) = try ReMambaGradients.lossAndGradients(p, ids: ids, promptLength: c.prompt_length, targets: targets,
-                                                                  settings: settings, scaleImportanceGradient: c.scale_importance_gradient,
-                                                                  options: TrainingOptions(scanChunk: 16, headRowsPerChunk: 64))
-            let expectedLoss = Double(try golden.tensor("case.\(c.tag).loss").data[0])
-            print("\(c.tag): loss \(loss), PyTorch \(expectedLoss), |Δ| = \(abs(loss - expectedLoss)) (tolerance 1e-5)")
-            XCTAssertEqual(loss, expectedLoss, accuracy: 1e-5, c.tag)
-            let named = g.named
-            let prefix = "case.\(c.tag).grad."
-            XCTAssertEqual(Set(named.map { prefix + $0.0 }), Set(golden.names.filter { $0.hasPrefix(prefix) }), "\(c.tag): names")
-            var worst: (Float, String, Float) = (0, "", 0)
-            for (name, mine) in named {
-                let expected = try golden.tensor(prefix + name).reshaped(mine.shape)
-                let scale = expected.data.reduce(Float(0)) { max($0, abs($1)) }
-                let d = mine.maxAbsDifference(expected)
-                XCTAssertLessThanOrEqual(d, 3e-5 * scale + 1e-8, "\(c.tag) \(name): max |Δ| = \(d), scale \(scale)")
-                if d / max(scale, 1e-30) > worst.0 { worst = (d / max(scale, 1e-30), name, d) }
-            }
-            print("\(c.tag): \(named.count) gradients, worst max |Δ| / max |g| = \(worst.0) at \(worst.1) (|Δ| = \(worst.2)); tolerance 3e-5·scale + 1e-8")
-            if worst.0 > worstOverall.0 { worstOverall = (worst.0, "\(c.tag) \(worst.1)") }
-        }
-        print("ReMamba gradients vs PyTorch: worst relative difference \(worstOverall.0) at \(worstOverall.1)")
+        try GoldenGradients.checkReMambaCases(Self.parameters(), folder: Self.fixtures.appendingPathComponent("remamba-gradients"),
+                                              model: "remamba1_a", minimumCases: 4, title: "ReMamba gradients vs PyTorch")
     }
 
     /// The fixtures tell the α-gradient scaling apart: on and off give Key/Query/ret_bias gradients that differ
@@ -85,16 +43,21 @@ final class ReMambaGradientTests: XCTestCase {
 
     /// Recomputing the blocks' tapes in the backward (both stages) changes no arithmetic.
     func testRecomputedLayersGiveIdenticalGradients() throws {
-        let p = try Self.parameters()
-        let ids = (0..<37).map { ($0 * 29 + 7) % 512 }
+        try Self.assertRecomputedLayersChangeNothing(Self.parameters(), vocabularySize: 512, label: "ReMamba")
+    }
+
+    /// The check above for either family (ReMamba2GradientTests too): 37 ids below `vocabularySize`, a prompt of 30.
+    static func assertRecomputedLayersChangeNothing<Base>(_ p: ReMambaParameters<Base>, vocabularySize: Int, label: String,
+                                                          file: StaticString = #filePath, line: UInt = #line) throws {
+        let ids = (0..<37).map { ($0 * 29 + 7) % vocabularySize }
         let settings = CompressionSettings(start: 0.1, length: 0.4, ratio: 0.3)
         let (l1, g1) = try ReMambaGradients.lossAndGradients(p, ids: ids, promptLength: 30, settings: settings,
                                                              options: TrainingOptions(scanChunk: 8))
         let (l2, g2) = try ReMambaGradients.lossAndGradients(p, ids: ids, promptLength: 30, settings: settings,
                                                              options: TrainingOptions(scanChunk: 8, recomputeLayers: true))
-        XCTAssertEqual(l1, l2)
-        for ((name, a), (_, b)) in zip(g1.named, g2.named) { XCTAssertEqual(a.data, b.data, name) }
-        print("ReMamba recomputeLayers: loss and all \(g1.named.count) gradients bit-identical (tolerance 0)")
+        XCTAssertEqual(l1, l2, file: file, line: line)
+        for ((name, a), (_, b)) in zip(g1.named, g2.named) { XCTAssertEqual(a.data, b.data, name, file: file, line: line) }
+        print("\(label) recomputeLayers: loss and all \(g1.named.count) gradients bit-identical (tolerance 0)")
     }
 
     /// The official sampling rule: st = 0; L > 1600: to_len = min(⌈L·U(0.1, 0.3)⌉, L − 1500), else ⌈0.1·L⌉;

@@ -6,9 +6,8 @@ import TensorCore
 /// divide L and channels that do not fill the 16 lanes), against its slow twin (all states kept, Double),
 /// and independent of the checkpoint spacing.
 final class SelectiveScanBackwardTests: XCTestCase {
-    struct Inputs {
-        var x, delta, A, B, C, D, state, dy: Tensor
-    }
+    typealias Inputs = ScanInputs
+    typealias Gradients = ScanGradients
 
     /// Δ = softplus(N(0,1)), A = −exp(N(0, 0.5²)) (as −exp(A_log)), the rest N(0,1).
     func inputs(length l: Int, channels e: Int, states n: Int, seed: UInt64) -> Inputs {
@@ -20,16 +19,6 @@ final class SelectiveScanBackwardTests: XCTestCase {
                       B: Random.normal([l, n], seed: seed + 3), C: Random.normal([l, n], seed: seed + 4),
                       D: Random.normal([e], seed: seed + 5), state: Random.normal([e, n], seed: seed + 6),
                       dy: Random.normal([l, e], seed: seed + 7))
-    }
-
-    struct Gradients {
-        var x, delta, A, B, C, D, state: Tensor
-        init(_ i: Inputs) {
-            (x, delta, A, B, C, D, state) = (Tensor(zeros: i.x.shape), Tensor(zeros: i.delta.shape), Tensor(zeros: i.A.shape),
-                                             Tensor(zeros: i.B.shape), Tensor(zeros: i.C.shape), Tensor(zeros: i.D.shape),
-                                             Tensor(zeros: i.state.shape))
-        }
-        var all: [(String, Tensor)] { [("dx", x), ("dΔ", delta), ("dA", A), ("dB", B), ("dC", C), ("dD", D), ("dh0", state)] }
     }
 
     func fast(_ i: Inputs, chunk: Int) -> (y: Tensor, gradients: Gradients) {
@@ -63,13 +52,7 @@ final class SelectiveScanBackwardTests: XCTestCase {
             GradientCheck.dot(DoubleOps.scan(x: v[0], delta: v[1], A: v[2], B: v[3], C: v[4], D: v[5], state: v[6],
                                              rows: l, channels: e, states: n), weights)
         }
-        for (index, (name, analytic)) in g.all.enumerated() {
-            GradientCheck.check("SelectiveScan \(name)", d[index], analytic: analytic) { value in
-                var v = d
-                v[index] = value
-                return loss(v)
-            }
-        }
+        GradientCheck.checkEach("SelectiveScan", d, analytic: g.all, loss: loss)
     }
 
     /// Chunked recompute (Float32, 16 lanes, 2 threads) vs all states kept (Double). Over L = 150 steps the

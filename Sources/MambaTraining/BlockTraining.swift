@@ -1,0 +1,33 @@
+import Foundation
+import TensorCore
+
+/// What the Mamba-1 and Mamba-2 blocks share in training (`MambaLayerTraining`, `Mamba2LayerTraining`): the
+/// frame h ← h + out_proj(mixer(in_proj(RMSNorm(h)))) around each family's mixer, and A = −exp(A_log).
+/// Legend: L length, D d_model, I in_proj outputs.
+enum BlockTraining {
+    /// A = −exp(A_log), element-wise (Mamba-1: [E, N]; Mamba-2: [H]).
+    static func A(_ aLog: Tensor) -> Tensor {
+        Tensor(shape: aLog.shape, data: aLog.data.map { -Foundation.exp($0) })
+    }
+
+    /// m[t, :] += v for every row t.
+    static func addRows(_ m: inout Tensor, _ v: Tensor) {
+        let c = m.columns
+        for t in 0..<m.rows { for j in 0..<c { m.data[t * c + j] += v.data[j] } }
+    }
+
+    /// The backward of the block's entry, projected = in_proj(RMSNorm(input)), and of its residual path:
+    /// ∂loss/∂projected [L, I] and dOut = ∂loss/∂(block output) [L, D] → ∂loss/∂input [L, D]; accumulates
+    /// the gradients of in_proj (weight and bias) and of the norm.
+    static func entryBackward(input: Tensor, normed: Tensor, norm: Tensor, inProjection: Tensor, epsilon: Float,
+                              projectedGradient: Tensor, outputGradient dOut: Tensor, normGradient: inout Tensor,
+                              inProjectionGradient: inout Tensor, inProjectionBiasGradient: inout Tensor?) -> Tensor {
+        var dNormed = Tensor(zeros: normed.shape)
+        Linear.backward(normed, weight: inProjection, outputGradient: projectedGradient, inputGradient: &dNormed,
+                        weightGradient: &inProjectionGradient, biasGradient: &inProjectionBiasGradient)
+        var dInput = dOut                                                                     // the residual path
+        RMSNorm.backward(input, weight: norm, epsilon: epsilon, outputGradient: dNormed,
+                         inputGradient: &dInput, weightGradient: &normGradient)
+        return dInput
+    }
+}
