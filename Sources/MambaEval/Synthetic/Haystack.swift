@@ -20,7 +20,9 @@ public struct Haystack: Sendable {
 
     /// Every *.txt under `directory`, in sorted path order, split into sentences.
     public init(directory: URL) throws {
-        let files = (FileManager.default.enumerator(at: directory, includingPropertiesForKeys: nil)?.compactMap { $0 as? URL } ?? [])
+        // The enumerator does not descend into a symlinked directory itself: resolve it first.
+        let root = directory.resolvingSymlinksInPath()
+        let files = (FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil)?.compactMap { $0 as? URL } ?? [])
             .filter { $0.pathExtension == "txt" }.sorted { $0.path < $1.path }
         var sentences: [String] = []
         for file in files {
