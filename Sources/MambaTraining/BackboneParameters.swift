@@ -57,6 +57,11 @@ public protocol TrainableLayer: Sendable {
     func zeros() -> Self
     var inProjection: Tensor { get }         // [I, D]
     var outProjection: Tensor { get }        // [D, E]
+    /// LoRA branches by module suffix (mixer.in_proj, …), empty unless attached (`attachAdapters`); zeroed by
+    /// `BackboneParameters.zeros()`.
+    var adapters: [String: LinearAdapter] { get set }
+    /// The modules whose training forward and backward go through `AdaptedLinear`.
+    static var adaptableModules: [String] { get }
 
     /// Θ_l's size: one per channel of Δ (Mamba-1: d_inner; Mamba-2: heads).
     static func deltaOffsetSize(_ c: Configuration) -> Int
@@ -79,6 +84,8 @@ public struct BackboneParameters<Layer: TrainableLayer>: Sendable {
     /// [V, D] lm_head.weight; nil when tied to the embeddings (the lm_head is then `embeddings`, and its
     /// gradient is accumulated into the embeddings' gradient, as PyTorch does for a shared parameter).
     public var lmHead: Tensor?
+    /// The lm_head's LoRA branch (see BackboneParameters+Adapters).
+    public var headAdapter: LinearAdapter?
 
     /// From a strictly loaded weight map (names as the base model's `expectedWeights`).
     public init(weights w: WeightMap, configuration c: Layer.Configuration) {
@@ -93,16 +100,21 @@ public struct BackboneParameters<Layer: TrainableLayer>: Sendable {
     public func zeros() -> BackboneParameters {
         var g = self
         g.embeddings = Tensor(zeros: embeddings.shape)
-        g.layers = layers.map { $0.zeros() }
+        g.layers = layers.map { layer in
+            var z = layer.zeros()
+            z.adapters = layer.adapters.mapValues { $0.zeros() }
+            return z
+        }
         g.finalNorm = Tensor(zeros: finalNorm.shape)
         g.lmHead = lmHead.map { Tensor(zeros: $0.shape) }
+        g.headAdapter = headAdapter?.zeros()
         return g
     }
 
     /// Every tensor under its checkpoint name and in its checkpoint shape, sorted by name; a tied
-    /// lm_head appears once, as backbone.embeddings.weight.
+    /// lm_head appears once, as backbone.embeddings.weight. LoRA branches appear under their PEFT names.
     public var named: [(String, Tensor)] {
-        var list: [(String, Tensor)] = [("backbone.embeddings.weight", embeddings), ("backbone.norm_f.weight", finalNorm)]
+        var list = [("backbone.embeddings.weight", embeddings), ("backbone.norm_f.weight", finalNorm)] + adapterTensors
         if let lmHead { list.append(("lm_head.weight", lmHead)) }
         for (i, layer) in layers.enumerated() {
             list += layer.named(configuration).map { ("backbone.layers.\(i).\($0.0)", $0.1) }

@@ -16,15 +16,20 @@ enum BlockTraining {
         for t in 0..<m.rows { for j in 0..<c { m.data[t * c + j] += v.data[j] } }
     }
 
-    /// The backward of the block's entry, projected = in_proj(RMSNorm(input)), and of its residual path:
+    static let inProjection = "mixer.in_proj", outProjection = "mixer.out_proj"
+
+    /// The backward of the block's entry, projected = in_proj(RMSNorm(input)) (with in_proj's LoRA branch, if any),
+    /// and of its residual path:
     /// ∂loss/∂projected [L, I] and dOut = ∂loss/∂(block output) [L, D] → ∂loss/∂input [L, D]; accumulates
     /// the gradients of in_proj (weight and bias) and of the norm.
-    static func entryBackward(input: Tensor, normed: Tensor, norm: Tensor, inProjection: Tensor, epsilon: Float,
-                              projectedGradient: Tensor, outputGradient dOut: Tensor, normGradient: inout Tensor,
-                              inProjectionGradient: inout Tensor, inProjectionBiasGradient: inout Tensor?) -> Tensor {
+    static func entryBackward(input: Tensor, normed: Tensor, norm: Tensor, inProjection: Tensor,
+                              inProjectionAdapter: LinearAdapter?, epsilon: Float, projectedGradient: Tensor,
+                              outputGradient dOut: Tensor, normGradient: inout Tensor, inProjectionGradient: inout Tensor,
+                              inProjectionBiasGradient: inout Tensor?, inProjectionAdapterGradient: inout LinearAdapter?) -> Tensor {
         var dNormed = Tensor(zeros: normed.shape)
-        Linear.backward(normed, weight: inProjection, outputGradient: projectedGradient, inputGradient: &dNormed,
-                        weightGradient: &inProjectionGradient, biasGradient: &inProjectionBiasGradient)
+        AdaptedLinear.backward(normed, weight: inProjection, adapter: inProjectionAdapter, outputGradient: projectedGradient,
+                               inputGradient: &dNormed, weightGradient: &inProjectionGradient,
+                               biasGradient: &inProjectionBiasGradient, adapterGradient: &inProjectionAdapterGradient)
         var dInput = dOut                                                                     // the residual path
         RMSNorm.backward(input, weight: norm, epsilon: epsilon, outputGradient: dNormed,
                          inputGradient: &dInput, weightGradient: &normGradient)

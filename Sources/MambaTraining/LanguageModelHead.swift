@@ -9,6 +9,15 @@ public enum LanguageModelHead {
     /// Mean cross-entropy over the rows with a target (n of them); accumulates dHidden [L, D] and dWeight [V, D].
     public static func lossAndBackward(hidden: Tensor, weight: Tensor, targets: [Int?], rowsPerChunk: Int = 256,
                                        hiddenGradient dHidden: inout Tensor, weightGradient dWeight: inout Tensor) -> Double {
+        var none: LinearAdapter? = nil
+        return lossAndBackward(hidden: hidden, weight: weight, adapter: nil, targets: targets, rowsPerChunk: rowsPerChunk,
+                               hiddenGradient: &dHidden, weightGradient: &dWeight, adapterGradient: &none)
+    }
+
+    /// The same for a head with a LoRA branch (`adapter`), whose dA and dB go into `adapterGradient`.
+    static func lossAndBackward(hidden: Tensor, weight: Tensor, adapter: LinearAdapter?, targets: [Int?], rowsPerChunk: Int,
+                                hiddenGradient dHidden: inout Tensor, weightGradient dWeight: inout Tensor,
+                                adapterGradient: inout LinearAdapter?) -> Double {
         let (l, d, v) = (hidden.rows, hidden.columns, weight.rows)
         precondition(targets.count == l && dHidden.shape == hidden.shape && dWeight.shape == weight.shape,
                      "LanguageModelHead: hidden \(hidden.shape), weight \(weight.shape), \(targets.count) targets")
@@ -19,6 +28,7 @@ public enum LanguageModelHead {
             let rows = begin..<min(l, begin + rowsPerChunk)
             let h = hidden.rows(rows)
             var logits = Linear.forward(h, weight: weight)                                 // [r, V]
+            adapter?.forward(h, firstRow: rows.lowerBound, into: &logits)
             for (i, t) in rows.enumerated() {
                 logits.data.withUnsafeMutableBufferPointer { p in
                     let row = p.baseAddress! + i * v
@@ -31,6 +41,7 @@ public enum LanguageModelHead {
             }
             var dh = Tensor(zeros: [rows.count, d])
             Linear.backward(h, weight: weight, outputGradient: logits, inputGradient: &dh, weightGradient: &dWeight)
+            adapter?.backward(h, firstRow: rows.lowerBound, outputGradient: logits, inputGradient: &dh, gradient: &adapterGradient!)
             for i in 0..<dh.count { dHidden.data[rows.lowerBound * d + i] += dh.data[i] }
         }
         return total / Double(n)

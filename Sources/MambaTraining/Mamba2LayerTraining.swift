@@ -56,7 +56,8 @@ public enum Mamba2LayerTraining: LayerTraining {
                                scanChunk: Int, adaptation: LayerAdaptation? = nil) -> (Tensor, Mamba2LayerTape) {
         let (e, x, h) = (c.innerSize, c.convolutionDimension, c.numberOfHeads)
         let normed = RMSNorm.forward(hidden, weight: p.norm, epsilon: c.layerNormEpsilon)              // [L, D]
-        let projected = Linear.forward(normed, weight: p.inProjection, bias: p.inProjectionBias)       // [L, E + X + H]
+        let projected = AdaptedLinear.forward(normed, weight: p.inProjection, bias: p.inProjectionBias,
+                                              adapter: p.adapters[BlockTraining.inProjection])         // [L, E + X + H]
         let z = ColumnBlocks.slice(projected, 0, e)                                                    // [L, E]
         let xBC = ColumnBlocks.slice(projected, e, x)                                                  // [L, X]
         var dtRaw = ColumnBlocks.slice(projected, e + x, h)                                            // [L, H]
@@ -72,7 +73,8 @@ public enum Mamba2LayerTraining: LayerTraining {
             chunkSize: c.chunkSize, state: &ssmState, chunk: checkpointSpacing(scanChunk, c))                                 // [L, E]
         let gated = GatedRMSNorm.forward(y, gate: z, weight: p.gatedNorm, groupSize: c.normGroupSize,
                                          epsilon: c.layerNormEpsilon, normBeforeGate: c.normBeforeGate) // [L, E]
-        var out = Linear.forward(gated, weight: p.outProjection, bias: p.outProjectionBias)            // [L, D]
+        var out = AdaptedLinear.forward(gated, weight: p.outProjection, bias: p.outProjectionBias,
+                                        adapter: p.adapters[BlockTraining.outProjection])              // [L, D]
         for i in 0..<out.count { out.data[i] += hidden.data[i] }                                       // residual
         let tape = Mamba2LayerTape(input: hidden, normed: normed, z: z, xBC: xBC, convOut: convOut, dtRaw: dtRaw,
                                    checkpoints: checkpoints, y: y, adaptation: adaptation, dtAdapted: dtAdapted)
@@ -89,8 +91,9 @@ public enum Mamba2LayerTraining: LayerTraining {
         let gated = GatedRMSNorm.forward(tape.y, gate: tape.z, weight: p.gatedNorm, groupSize: c.normGroupSize,
                                          epsilon: c.layerNormEpsilon, normBeforeGate: c.normBeforeGate)
         var dGated = Tensor(zeros: [l, e])
-        Linear.backward(gated, weight: p.outProjection, outputGradient: dOut, inputGradient: &dGated,
-                        weightGradient: &g.outProjection, biasGradient: &g.outProjectionBias)
+        AdaptedLinear.backward(gated, weight: p.outProjection, adapter: p.adapters[BlockTraining.outProjection],
+                               outputGradient: dOut, inputGradient: &dGated, weightGradient: &g.outProjection,
+                               biasGradient: &g.outProjectionBias, adapterGradient: &g.adapters[BlockTraining.outProjection])
         var dy = Tensor(zeros: [l, e]), dz = Tensor(zeros: [l, e])
         GatedRMSNorm.backward(tape.y, gate: tape.z, weight: p.gatedNorm, groupSize: c.normGroupSize,
                               epsilon: c.layerNormEpsilon, normBeforeGate: c.normBeforeGate, outputGradient: dGated,
@@ -131,8 +134,10 @@ public enum Mamba2LayerTraining: LayerTraining {
         // (z, xBC, dt) = in_proj(RMSNorm(input))
         let dProjected = ColumnBlocks.concatenate([dz, dXBC, dDtRaw])
         return BlockTraining.entryBackward(input: tape.input, normed: tape.normed, norm: p.norm, inProjection: p.inProjection,
+                                           inProjectionAdapter: p.adapters[BlockTraining.inProjection],
                                            epsilon: c.layerNormEpsilon, projectedGradient: dProjected, outputGradient: dOut,
                                            normGradient: &g.norm, inProjectionGradient: &g.inProjection,
-                                           inProjectionBiasGradient: &g.inProjectionBias)
+                                           inProjectionBiasGradient: &g.inProjectionBias,
+                                           inProjectionAdapterGradient: &g.adapters[BlockTraining.inProjection])
     }
 }

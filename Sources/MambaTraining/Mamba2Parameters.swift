@@ -19,6 +19,8 @@ public struct Mamba2LayerParameters: Sendable {
     public var gatedNorm: Tensor            // [E]      mixer.norm.weight
     public var outProjection: Tensor        // [D, E]   mixer.out_proj.weight
     public var outProjectionBias: Tensor?   // [D]      mixer.out_proj.bias (use_bias)
+    /// LoRA branches on mixer.in_proj and mixer.out_proj (BackboneParameters+Adapters).
+    public var adapters: [String: LinearAdapter] = [:]
 
     /// (checkpoint name suffix, tensor) pairs, in checkpoint shapes.
     public func named(_ c: Mamba2Configuration) -> [(String, Tensor)] {
@@ -67,6 +69,7 @@ extension Mamba2LayerParameters: TrainableLayer {
     public typealias Training = Mamba2LayerTraining
     public typealias Model = Mamba2Model
     public static func deltaOffsetSize(_ c: Mamba2Configuration) -> Int { c.numberOfHeads }
+    public static var adaptableModules: [String] { [BlockTraining.inProjection, BlockTraining.outProjection] }
     /// Off: lblankl/ReMamba `ReMamba2/src/model/ressd_combined.py`, `MambaSplitConv1dScanCombinedFn.backward`,
     /// "In ReMamba2 we do not use rescale gradient" (see `ReMambaGradients` for what that code computes).
     public static var officialScalesImportanceGradient: Bool { false }

@@ -15,9 +15,13 @@ public struct TrainingOptions: Sendable {
     /// Keep only each block's input in the forward and recompute its tape in the backward (one more
     /// forward of compute for O(layers·L·D) activation memory instead of O(layers·L·E·5)).
     public var recomputeLayers = false
+    /// How LoRA branches among the parameters apply (`LoRAModel`'s unmerged model).
+    public var adapters = AdapterOptions()
 
-    public init(scanChunk: Int = 64, headRowsPerChunk: Int = 256, recomputeLayers: Bool = false) {
+    public init(scanChunk: Int = 64, headRowsPerChunk: Int = 256, recomputeLayers: Bool = false,
+                adapters: AdapterOptions = AdapterOptions()) {
         (self.scanChunk, self.headRowsPerChunk, self.recomputeLayers) = (scanChunk, headRowsPerChunk, recomputeLayers)
+        self.adapters = adapters
     }
 }
 
@@ -57,25 +61,30 @@ public enum MambaGradients {
         // The accumulators move out of `g` and back (two inout accesses to one generic value would overlap);
         // emptied in `g` meanwhile, so they stay uniquely referenced and are not copied.
         let tied = g.lmHead == nil
-        var finalNorm = g.finalNorm, head = g.lmHead ?? g.embeddings
+        var finalNorm = g.finalNorm, head = g.lmHead ?? g.embeddings, headAdapter = g.headAdapter
         g.finalNorm = Tensor(zeros: [0])
         if tied { g.embeddings = Tensor(zeros: [0]) } else { g.lmHead = Tensor(zeros: [0]) }
-        let result = headLossAndBackward(h, finalNorm: p.finalNorm, head: p.head, epsilon: p.layerNormEpsilon, targets: targets,
-                                         options: options, finalNormGradient: &finalNorm, headGradient: &head)
+        g.headAdapter = nil
+        let result = headLossAndBackward(h, finalNorm: p.finalNorm, head: p.head, headAdapter: p.headAdapter,
+                                         epsilon: p.layerNormEpsilon, targets: targets, options: options,
+                                         finalNormGradient: &finalNorm, headGradient: &head, headAdapterGradient: &headAdapter)
         g.finalNorm = finalNorm
         if tied { g.embeddings = head } else { g.lmHead = head }
+        g.headAdapter = headAdapter
         return result
     }
 
-    /// The same for any family: norm_f [D], the lm_head matrix [V, D] and their gradient accumulators.
-    static func headLossAndBackward(_ h: Tensor, finalNorm: Tensor, head: Tensor, epsilon: Float, targets: [Int?],
-                                    options: TrainingOptions, finalNormGradient: inout Tensor,
-                                    headGradient: inout Tensor) -> (loss: Double, hiddenGradient: Tensor) {
+    /// The same for any family: norm_f [D], the lm_head matrix [V, D] (with its LoRA branch, if any) and their
+    /// gradient accumulators.
+    static func headLossAndBackward(_ h: Tensor, finalNorm: Tensor, head: Tensor, headAdapter: LinearAdapter?, epsilon: Float,
+                                    targets: [Int?], options: TrainingOptions, finalNormGradient: inout Tensor,
+                                    headGradient: inout Tensor, headAdapterGradient: inout LinearAdapter?)
+        -> (loss: Double, hiddenGradient: Tensor) {
         let final = RMSNorm.forward(h, weight: finalNorm, epsilon: epsilon)                   // [L, D]
         var dFinal = Tensor(zeros: final.shape)
-        let loss = LanguageModelHead.lossAndBackward(hidden: final, weight: head, targets: targets,
-                                                     rowsPerChunk: options.headRowsPerChunk,
-                                                     hiddenGradient: &dFinal, weightGradient: &headGradient)
+        let loss = LanguageModelHead.lossAndBackward(hidden: final, weight: head, adapter: headAdapter, targets: targets,
+                                                     rowsPerChunk: options.headRowsPerChunk, hiddenGradient: &dFinal,
+                                                     weightGradient: &headGradient, adapterGradient: &headAdapterGradient)
         var dh = Tensor(zeros: h.shape)
         RMSNorm.backward(h, weight: finalNorm, epsilon: epsilon, outputGradient: dFinal,
                          inputGradient: &dh, weightGradient: &finalNormGradient)
@@ -91,7 +100,8 @@ public enum MambaGradients {
     static func logits<Layer>(of p: BackboneParameters<Layer>, ids: [Int], options: TrainingOptions) -> Tensor {
         var h = embed(p.embeddings, ids)
         for layer in p.layers { h = Layer.Training.forward(h, layer, p.configuration, scanChunk: options.scanChunk, adaptation: nil).0 }
-        return Linear.forward(RMSNorm.forward(h, weight: p.finalNorm, epsilon: p.configuration.layerNormEpsilon), weight: p.head)
+        return AdaptedLinear.forward(RMSNorm.forward(h, weight: p.finalNorm, epsilon: p.configuration.layerNormEpsilon),
+                                     weight: p.head, adapter: p.headAdapter)
     }
 
     /// Rows of the embedding table: [L] → [L, D].

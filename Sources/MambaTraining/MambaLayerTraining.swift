@@ -23,22 +23,25 @@ public struct MambaLayerTape: Sendable {
 }
 
 public enum MambaLayerTraining: LayerTraining {
+    static let xProjection = "mixer.x_proj", dtProjection = "mixer.dt_proj"
+
     /// hidden [L, D] → (hidden [L, D], tape), from a zero conv and SSM state; `adaptation` (ReMamba stage 2)
     /// rewrites δ at its rows (Eq. 8).
     public static func forward(_ hidden: Tensor, _ p: MambaLayerParameters, _ c: MambaConfiguration,
                                scanChunk: Int, adaptation: LayerAdaptation? = nil) -> (Tensor, MambaLayerTape) {
         let (e, n, r, k) = (c.innerSize, c.stateSize, c.timeStepRank, c.convolutionKernel)
         let normed = RMSNorm.forward(hidden, weight: p.norm, epsilon: c.layerNormEpsilon)
-        let xz = Linear.forward(normed, weight: p.inProjection, bias: p.inProjectionBias)            // [L, 2E]
+        let xz = AdaptedLinear.forward(normed, weight: p.inProjection, bias: p.inProjectionBias,
+                                       adapter: p.adapters[BlockTraining.inProjection])                // [L, 2E]
         let xIn = ColumnBlocks.slice(xz, 0, e), z = ColumnBlocks.slice(xz, e, e)                     // [L, E] each
         var convState = Tensor(zeros: [e, k])
         let convOut = CausalConv1d.forward(xIn, weight: p.convolution, bias: p.convolutionBias, state: &convState)
         var u = convOut
         Activations.silu(&u)                                                                          // [L, E]
-        let xDBL = Linear.forward(u, weight: p.xProjection)                                           // [L, R + 2N]
+        let xDBL = AdaptedLinear.forward(u, weight: p.xProjection, adapter: p.adapters[xProjection])   // [L, R + 2N]
         let dtLowRank = ColumnBlocks.slice(xDBL, 0, r)
         let B = ColumnBlocks.slice(xDBL, r, n), C = ColumnBlocks.slice(xDBL, r + n, n)               // [L, N] each
-        var deltaRaw = Linear.forward(dtLowRank, weight: p.dtProjection)                              // [L, E] W r
+        var deltaRaw = AdaptedLinear.forward(dtLowRank, weight: p.dtProjection, adapter: p.adapters[dtProjection]) // [L, E] W r
         adaptation?.apply(to: &deltaRaw)                                                              // Eq. 8: (W r)·α + Θ
         BlockTraining.addRows(&deltaRaw, p.dtProjectionBias)
         var delta = deltaRaw
@@ -48,7 +51,8 @@ public enum MambaLayerTraining: LayerTraining {
                                                                       D: p.D, state: &ssmState, chunk: scanChunk)
         var gated = y
         Activations.gate(&gated, by: z)                                                               // y · SiLU(z)
-        var out = Linear.forward(gated, weight: p.outProjection, bias: p.outProjectionBias)           // [L, D]
+        var out = AdaptedLinear.forward(gated, weight: p.outProjection, bias: p.outProjectionBias,
+                                        adapter: p.adapters[BlockTraining.outProjection])             // [L, D]
         for i in 0..<out.count { out.data[i] += hidden.data[i] }                                      // residual
         let tape = MambaLayerTape(input: hidden, normed: normed, xIn: xIn, z: z, convOut: convOut, dtLowRank: dtLowRank,
                                   B: B, C: C, deltaRaw: deltaRaw, checkpoints: checkpoints, y: y,
@@ -73,8 +77,9 @@ public enum MambaLayerTraining: LayerTraining {
         var gated = tape.y
         Activations.gate(&gated, by: tape.z)
         var dGated = zerosLE
-        Linear.backward(gated, weight: p.outProjection, outputGradient: dOut, inputGradient: &dGated,
-                        weightGradient: &g.outProjection, biasGradient: &g.outProjectionBias)
+        AdaptedLinear.backward(gated, weight: p.outProjection, adapter: p.adapters[BlockTraining.outProjection],
+                               outputGradient: dOut, inputGradient: &dGated, weightGradient: &g.outProjection,
+                               biasGradient: &g.outProjectionBias, adapterGradient: &g.adapters[BlockTraining.outProjection])
         var dy = zerosLE, dz = zerosLE
         Activations.gateBackward(tape.y, by: tape.z, outputGradient: dGated, inputGradient: &dy, gateGradient: &dz)
         // The scan.
@@ -95,15 +100,17 @@ public enum MambaLayerTraining: LayerTraining {
         Linear.accumulateColumnSums(dDeltaRaw, into: &g.dtProjectionBias)
         if let adaptation = tape.adaptation {
             precondition(adaptationGradient != nil, "MambaLayerTraining.backward: an adapted block needs an adaptation gradient")
-            let weighted = Linear.forward(tape.dtLowRank.rows(adaptation.rows), weight: p.dtProjection)   // [K, E] W r
+            let weighted = AdaptedLinear.forward(tape.dtLowRank.rows(adaptation.rows), weight: p.dtProjection,
+                                                 adapter: p.adapters[dtProjection], firstRow: adaptation.rows.lowerBound) // [K, E] W r
             dDeltaRaw = adaptation.backward(weighted: weighted, deltaGradient: dDeltaRaw, gradient: &adaptationGradient!)
         }
         var dDtLowRank = Tensor(zeros: [l, r])
-        Linear.backward(tape.dtLowRank, weight: p.dtProjection, outputGradient: dDeltaRaw, inputGradient: &dDtLowRank,
-                        weightGradient: &g.dtProjection)
+        AdaptedLinear.backward(tape.dtLowRank, weight: p.dtProjection, adapter: p.adapters[dtProjection], outputGradient: dDeltaRaw,
+                               inputGradient: &dDtLowRank, weightGradient: &g.dtProjection, adapterGradient: &g.adapters[dtProjection])
         // x_proj: u → (dtLowRank, B, C); u is also the scan's x, whose gradient du already holds.
         let dXDBL = ColumnBlocks.concatenate([dDtLowRank, dB, dC])
-        Linear.backward(u, weight: p.xProjection, outputGradient: dXDBL, inputGradient: &du, weightGradient: &g.xProjection)
+        AdaptedLinear.backward(u, weight: p.xProjection, adapter: p.adapters[xProjection], outputGradient: dXDBL,
+                               inputGradient: &du, weightGradient: &g.xProjection, adapterGradient: &g.adapters[xProjection])
         // u = SiLU(conv1d(xIn))
         var dConvOut = zerosLE
         Activations.siluBackward(tape.convOut, outputGradient: du, inputGradient: &dConvOut)
@@ -114,8 +121,10 @@ public enum MambaLayerTraining: LayerTraining {
         // (xIn, z) = in_proj(RMSNorm(input))
         let dXZ = ColumnBlocks.concatenate([dXIn, dz])
         return BlockTraining.entryBackward(input: tape.input, normed: tape.normed, norm: p.norm, inProjection: p.inProjection,
+                                           inProjectionAdapter: p.adapters[BlockTraining.inProjection],
                                            epsilon: c.layerNormEpsilon, projectedGradient: dXZ, outputGradient: dOut,
                                            normGradient: &g.norm, inProjectionGradient: &g.inProjection,
-                                           inProjectionBiasGradient: &g.inProjectionBias)
+                                           inProjectionBiasGradient: &g.inProjectionBias,
+                                           inProjectionAdapterGradient: &g.adapters[BlockTraining.inProjection])
     }
 }

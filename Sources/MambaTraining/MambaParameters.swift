@@ -19,6 +19,8 @@ public struct MambaLayerParameters: Sendable {
     public var D: Tensor                    // [E]            mixer.D
     public var outProjection: Tensor        // [D, E]         mixer.out_proj.weight
     public var outProjectionBias: Tensor?   // [D]            mixer.out_proj.bias (use_bias)
+    /// LoRA branches on the mixer's four Linear modules (BackboneParameters+Adapters).
+    public var adapters: [String: LinearAdapter] = [:]
 
     /// (checkpoint name suffix, tensor) pairs, in checkpoint shapes.
     public func named(_ c: MambaConfiguration) -> [(String, Tensor)] {
@@ -69,6 +71,7 @@ extension MambaLayerParameters: TrainableLayer {
     public typealias Training = MambaLayerTraining
     public typealias Model = MambaModel
     public static func deltaOffsetSize(_ c: MambaConfiguration) -> Int { c.innerSize }
+    public static var adaptableModules: [String] { [BlockTraining.inProjection, MambaLayerTraining.xProjection, MambaLayerTraining.dtProjection, BlockTraining.outProjection] }
     public static var officialScalesImportanceGradient: Bool { true }
     public static func configuration(_ file: ModelConfiguration) -> MambaConfiguration? { file.mamba }
     public static var otherFamilyMessage: String { "this is not a Mamba (v1) configuration; use Mamba2Parameters for Mamba-2" }

@@ -56,6 +56,7 @@ public enum ReMambaGradients {
                      "ReMambaGradients: prompt \(promptLength), \(ids.count) ids, \(targets.count) targets")
         let prompt = Array(ids[0..<promptLength]), tail = Array(ids[range.upperBound...])
         let base = p.base, epsilon = base.layerNormEpsilon
+        let base2 = base.nextDropoutPass()                  // stage 2 runs every module again: fresh LoRA dropout masks
         let scaleImportanceGradient = scaleImportanceGradient ?? Base.officialScalesImportanceGradient
         var g = p.zeros()
 
@@ -79,14 +80,14 @@ public enum ReMambaGradients {
                                               MambaGradients.embed(base.embeddings, tail)])        // [L2, D]  Eqs. 6–7
         let selective = adaptation == .selective
             ? SelectiveAdaptation(positions: inserted, alpha: alpha, deltaOffsets: p.deltaOffsets) : nil
-        var (h2, tape2) = LayerStackTraining.forward(inputs2, base, adaptation: selective, options: options)       // [L2, D]
-        let (loss, dh2) = MambaGradients.headLossAndBackward(h2, base, targets: stage2Targets(targets, plan: plan),
+        var (h2, tape2) = LayerStackTraining.forward(inputs2, base2, adaptation: selective, options: options)      // [L2, D]
+        let (loss, dh2) = MambaGradients.headLossAndBackward(h2, base2, targets: stage2Targets(targets, plan: plan),
                                                              options: options, gradients: &g.base)
         h2 = Tensor(zeros: [0])                                                                      // free it early
         var adaptationGradient = selective.map { _ in
             StackAdaptationGradient(alpha: [Double](repeating: 0, count: plan.keep), offsets: g.deltaOffsets)
         }
-        let dInputs2 = LayerStackTraining.backward(&tape2, base, options: options, outputGradient: dh2, gradients: &g.base,
+        let dInputs2 = LayerStackTraining.backward(&tape2, base2, options: options, outputGradient: dh2, gradients: &g.base,
                                                    adaptationGradient: &adaptationGradient)          // [L2, D]
         if let adaptationGradient { g.deltaOffsets = adaptationGradient.offsets }
         MambaGradients.embedBackward(Array(ids[0..<plan.start]), outputGradient: dInputs2.rows(0..<plan.start),

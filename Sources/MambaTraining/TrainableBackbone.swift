@@ -16,12 +16,19 @@ public protocol TrainableBackbone: Sendable {
     var finalNorm: Tensor { get set }        // [D]
     /// [V, D]; nil when tied to the embeddings (its gradient then goes into the embeddings').
     var lmHead: Tensor? { get set }
+    /// The lm_head's LoRA branch, if any.
+    var headAdapter: LinearAdapter? { get set }
     var layerCount: Int { get }
     var layerNormEpsilon: Float { get }
     var vocabularySize: Int { get }
     func zeros() -> Self
     /// Every tensor under its checkpoint name, sorted by name.
     var named: [(String, Tensor)] { get }
+    /// LoRA branches (BackboneParameters+Adapters): taken from a weight map, and renewed masks for a second pass.
+    mutating func attachAdapters(from w: WeightMap, options: AdapterOptions, passSeed: UInt64)
+    /// The module paths whose training forward can carry a LoRA branch.
+    var adaptableModules: [String] { get }
+    func nextDropoutPass() -> Self
 
     /// Block `layer`: hidden [L, D] → ([L, D], tape), from a zero state; `adaptation` rewrites the
     /// pre-activation of Δ at its rows (Mamba-1: W_dt·r per channel; Mamba-2: in_proj's dt per head).

@@ -23,7 +23,10 @@ struct Train: ParsableCommand {
     @Flag(help: "Train every parameter (default: LoRA, as the paper).") var full = false
     @Option(help: "LoRA rank.") var loraRank = 32
     @Option(help: "LoRA alpha (default: PEFT's default, 8).") var loraAlpha: Double?
-    @Option(help: "LoRA dropout.") var loraDropout = 0.0
+    @Option(help: "LoRA dropout on the input of each Linear target's branch (PEFT's lora_dropout; none on the embeddings).")
+    var loraDropout = 0.0
+    @Option(help: ArgumentHelp("LoRA target modules, comma-separated (PEFT's target_modules).", valueName: "names"))
+    var loraTargets = LoRASettings().targetModules.joined(separator: ",")
     @Flag(help: "LoRA: also write the merged model to OUT/merged.") var merge = false
     @Flag(help: "Train the ReMamba objective (selective compression + adaptation).") var remamba = false
 
@@ -56,11 +59,8 @@ struct Train: ParsableCommand {
         if let saveEvery, saveEvery < 1 { throw ValidationError("--save-every must be ≥ 1, got \(saveEvery)") }
         if scanChunk < 1 { throw ValidationError("--scan-chunk must be ≥ 1, got \(scanChunk)") }
         if loraRank < 1 { throw ValidationError("--lora-rank must be ≥ 1, got \(loraRank)") }
-        if loraDropout != 0 {
-            // The trainer differentiates the effective weights W + s·B·A; dropout on the adapter's input alone
-            // (PEFT's lora_dropout) is not that, so it is refused rather than silently ignored.
-            throw ValidationError("--lora-dropout \(loraDropout): LoRA dropout is not implemented (training goes through the merged weights W + s·B·A, which cannot drop the adapter's input alone); use 0")
-        }
+        if !(loraDropout >= 0 && loraDropout < 1) { throw ValidationError("--lora-dropout must be in [0, 1), got \(loraDropout)") }
+        if targetModules.isEmpty { throw ValidationError("--lora-targets: give at least one module name") }
         if full && merge { throw ValidationError("--merge writes a merged LoRA model; with --full the output already is a full model") }
         _ = try dataFormat()
     }
@@ -119,7 +119,12 @@ struct Train: ParsableCommand {
         guard !full else { return nil }
         var s = LoRASettings(rank: loraRank, alpha: loraAlpha ?? 8)
         s.dropout = loraDropout
+        s.targetModules = targetModules
         return s
+    }
+
+    var targetModules: [String] {
+        loraTargets.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     }
 
     func settings(exampleCount: Int) -> TrainingSettings {

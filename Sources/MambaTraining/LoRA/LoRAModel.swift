@@ -6,14 +6,19 @@ import TensorCore
 ///     base_model.model.<module>.lora_A.weight [r, in],  .lora_B.weight [out, r]     nn.Linear W [out, in]
 ///     base_model.model.<module>.lora_embedding_A [r, V], .lora_embedding_B [D, r]   nn.Embedding W [V, D]
 ///     base_model.model.<name>                                                       modules_to_save, whole
-/// Effective weights (PEFT's unmerged forward): Linear W + s·B·A, Embedding W + s·(B·A)ᵀ, s = alpha / r.
-/// A tied lm_head is the embedding matrix with its own LoRA pair, so the effective model is untied:
-/// `effective` adds `lm_head.weight` = E + s·B·A beside the embeddings' own E + s·(B·A)ᵀ.
+/// Merged weights (equal to PEFT's unmerged forward without dropout): Linear W + s·B·A, Embedding
+/// W + s·(B·A)ᵀ, s = alpha / r. A tied lm_head is the embedding matrix with its own LoRA pair, so the model the
+/// objective sees is untied: `lm_head.weight` = E + s·B·A beside the embeddings' own E + s·(B·A)ᵀ.
+/// With LoRA dropout (PEFT drops the input of the branch only, B·A·dropout(x)) the Linear targets cannot be
+/// merged: they are `branched`, the objective sees W beside <module>.lora_A.weight and .lora_B.weight and runs
+/// them as `LinearAdapter`s (PEFT never drops an Embedding's input, so the embeddings stay merged).
 public struct LoRAModel: Sendable {
     public let settings: LoRASettings
     public let base: NamedTensors
     /// The base has no lm_head.weight: the head is the embeddings.
     public let tiedHead: Bool
+    /// The Linear targets are trained through their branches (always with dropout; `unmerged` asks for it without).
+    public let branched: Bool
 
     struct Target: Sendable {
         let module: String        // PEFT module path (backbone.layers.0.mixer.in_proj, lm_head, …)
@@ -28,8 +33,9 @@ public struct LoRAModel: Sendable {
     static let prefix = "base_model.model."
     static let embeddingsName = "backbone.embeddings.weight"
 
-    public init(base: NamedTensors, settings: LoRASettings) {
+    public init(base: NamedTensors, settings: LoRASettings, unmerged: Bool = false) {
         (self.base, self.settings) = (base, settings)
+        branched = unmerged || settings.dropout > 0
         tiedHead = base["lm_head.weight"] == nil
         var targets: [Target] = []
         for name in base.keys.sorted() where name.hasSuffix(".weight") && base[name]!.rank == 2 {
@@ -64,6 +70,13 @@ public struct LoRAModel: Sendable {
     func keyA(_ t: Target) -> String { Self.prefix + t.module + (t.isEmbedding ? ".lora_embedding_A" : ".lora_A.weight") }
     func keyB(_ t: Target) -> String { Self.prefix + t.module + (t.isEmbedding ? ".lora_embedding_B" : ".lora_B.weight") }
 
+    /// Whether target `t` reaches the objective as a branch rather than merged.
+    func isBranch(_ t: Target) -> Bool { branched && !t.isEmbedding }
+
+    /// The Linear modules trained through branches, which the model's training forward must run as such
+    /// (`TrainableBackbone.adaptableModules`); empty when merged.
+    public var branchModules: [String] { targets.filter(isBranch).map(\.module) }
+
     /// PEFT's initialisation (init_lora_weights=True): Linear A ~ kaiming_uniform(a=√5) = U(±1/√in), B = 0;
     /// Embedding A = 0, B ~ N(0, 1). The delta starts at zero either way.
     public func initialParameters(generator: inout SeededGenerator) -> NamedTensors {
@@ -85,12 +98,25 @@ public struct LoRAModel: Sendable {
         return p
     }
 
-    /// The model the objective sees: base + deltas, trained whole tensors in place (untied when tiedHead).
+    /// The model the objective sees: base + merged deltas, or the branches beside their frozen weights
+    /// (`branched`); trained whole tensors in place; untied when tiedHead.
     public func effective(_ trainable: NamedTensors) -> NamedTensors {
+        var model = merged(trainable, only: targets.filter { !isBranch($0) })
+        for t in targets where isBranch(t) {
+            model[t.module + ".lora_A.weight"] = trainable[keyA(t)]!
+            model[t.module + ".lora_B.weight"] = trainable[keyB(t)]!
+        }
+        return model
+    }
+
+    /// The model with every delta merged (`--merge`; untied when tiedHead).
+    public func merged(_ trainable: NamedTensors) -> NamedTensors { merged(trainable, only: targets) }
+
+    func merged(_ trainable: NamedTensors, only mergedTargets: [Target]) -> NamedTensors {
         var model = base
         if tiedHead { model["lm_head.weight"] = base[Self.embeddingsName] }
         for name in savedNames { model[name] = trainable[Self.prefix + name]! }
-        for t in targets {
+        for t in mergedTargets {
             let a = trainable[keyA(t)]!, b = trainable[keyB(t)]!
             let delta = t.isEmbedding ? MatrixProduct.product(a, b, transposeX: true, transposeY: true, scale: settings.scale)
                                       : MatrixProduct.product(b, a, scale: settings.scale)
@@ -101,12 +127,17 @@ public struct LoRAModel: Sendable {
         return model
     }
 
-    /// Gradients of the trainable tensors from those of the effective model:
-    ///   Linear dA = s·Bᵀ·dW, dB = s·dW·Aᵀ;  Embedding dA = s·Bᵀ·dWᵀ, dB = s·dWᵀ·Aᵀ.
+    /// Gradients of the trainable tensors from those of the effective model: a branch's own dA and dB, or
+    /// from a merged weight's  Linear dA = s·Bᵀ·dW, dB = s·dW·Aᵀ;  Embedding dA = s·Bᵀ·dWᵀ, dB = s·dWᵀ·Aᵀ.
     public func gradients(_ trainable: NamedTensors, effectiveGradients g: NamedTensors) -> NamedTensors {
         let s = settings.scale
         var result: NamedTensors = [:]
         for t in targets {
+            if isBranch(t) {
+                result[keyA(t)] = g[t.module + ".lora_A.weight"]!
+                result[keyB(t)] = g[t.module + ".lora_B.weight"]!
+                continue
+            }
             let a = trainable[keyA(t)]!, b = trainable[keyB(t)]!, dW = g[t.effectiveName]!
             if t.isEmbedding {
                 result[keyA(t)] = MatrixProduct.product(b, dW, transposeX: true, transposeY: true, scale: s)

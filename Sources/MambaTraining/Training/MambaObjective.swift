@@ -13,7 +13,9 @@ public struct BackboneObjective<Base: TrainableBackbone>: TrainingObjective {
 
     public func lossAndGradients(_ parameters: NamedTensors, example: TrainingExample,
                                  generator: inout SeededGenerator) -> (loss: Double, gradients: NamedTensors) {
-        let p = Base(weights: WeightMap(tensors: parameters), configuration: configuration)
+        let w = WeightMap(tensors: parameters)
+        var p = Base(weights: w, configuration: configuration)
+        p.attachAdapters(from: w, options: options.adapters, passSeed: options.passSeed(&generator))
         let (loss, gradients) = MambaGradients.lossAndGradients(of: p, ids: example.ids, targets: example.targets, options: options)
         return (loss, gradients.namedTensors)
     }

@@ -18,7 +18,9 @@ public struct ReMambaObjective<Base: TrainableBackbone>: TrainingObjective {
     public func lossAndGradients(_ parameters: NamedTensors, example: TrainingExample,
                                  generator: inout SeededGenerator) -> (loss: Double, gradients: NamedTensors) {
         precondition(example.promptLength >= 1, "ReMambaObjective: an example without a prompt")
-        let p = ReMambaParameters<Base>(weights: WeightMap(tensors: parameters), configuration: configuration)
+        let w = WeightMap(tensors: parameters)
+        var p = ReMambaParameters<Base>(weights: w, configuration: configuration)
+        p.base.attachAdapters(from: w, options: options.adapters, passSeed: options.passSeed(&generator))
         var recipe = ReMambaRecipe(seed: 0)
         recipe.generator = generator
         let plan = recipe.plan(promptLength: example.promptLength)

@@ -17,18 +17,20 @@ public struct TrainingTask {
     /// (`ReMambaParameters(base:)`).
     public init(directory: ModelDirectory, lora: LoRASettings?, remamba: Bool, merge: Bool, options: TrainingOptions,
                 seed: UInt64) throws {
-        let base: NamedTensors
+        var options = options
+        if let lora { options.adapters = AdapterOptions(scale: lora.scale, dropout: lora.dropout) }
+        let base: NamedTensors, adaptable: [String]
         /// The objective of the model, untied (a tied head given its own `lm_head.weight`) when asked.
         let objective: (_ untied: Bool) -> any TrainingObjective
         switch directory.configuration.architecture {
         case .mamba:
-            (base, vocabularySize, objective) = try Self.model(MambaParameters.self, directory, remamba: remamba, options: options) {
+            (base, vocabularySize, adaptable, objective) = try Self.model(MambaParameters.self, directory, remamba: remamba, options: options) {
                 var c = $0
                 c.tieWordEmbeddings = false
                 return c
             }
         case .mamba2:
-            (base, vocabularySize, objective) = try Self.model(Mamba2Parameters.self, directory, remamba: remamba, options: options) {
+            (base, vocabularySize, adaptable, objective) = try Self.model(Mamba2Parameters.self, directory, remamba: remamba, options: options) {
                 var c = $0
                 c.tieWordEmbeddings = false
                 return c
@@ -42,37 +44,61 @@ public struct TrainingTask {
             return
         }
         let model = LoRAModel(base: base, settings: lora)
+        if let name = lora.targetModules.first(where: { !model.usedTargetModules.contains($0) }) {
+            throw LoRATargetError.notFound(name)
+        }
+        if let module = model.branchModules.first(where: { !adaptable.contains($0) }) {
+            throw LoRATargetError.noDropout(module: module, dropout: lora.dropout)
+        }
         self.objective = LoRAObjective(model: model, inner: objective(model.tiedHead))
         var generator = SeededGenerator(seed: seed ^ 0x10_4A)
         initialParameters = model.initialParameters(generator: &generator)
         export = { trained, out in
             try LoRAAdapterWriter.write(trained, model: model, baseModel: source.path, to: out)
             if merge {
-                try ModelExport.write(model.effective(trained), source: source, to: out.appendingPathComponent("merged"),
+                try ModelExport.write(model.merged(trained), source: source, to: out.appendingPathComponent("merged"),
                                       configurationChanges: model.tiedHead ? ["tie_word_embeddings": false] : [:])
             }
         }
     }
 
     /// The tensors of a `Base` model in `directory` (with ReMamba's modules when `remamba`), its vocabulary size,
-    /// and its objective, untied with `untie` when asked.
+    /// the modules that can carry a LoRA branch, and its objective, untied with `untie` when asked.
     static func model<Base: TrainableBackbone>(_: Base.Type, _ directory: ModelDirectory, remamba: Bool, options: TrainingOptions,
                                                untie: @escaping (Base.Configuration) -> Base.Configuration)
-        throws -> (NamedTensors, Int, (_ untied: Bool) -> any TrainingObjective) {
-        let tensors: NamedTensors, configuration: Base.Configuration, vocabularySize: Int
+        throws -> (NamedTensors, Int, [String], (_ untied: Bool) -> any TrainingObjective) {
+        let tensors: NamedTensors, configuration: Base.Configuration, base: Base
         if remamba {
             let p = directory.tensorFiles["backbone.Q_proj.0.weight"] != nil
                 ? try ReMambaParameters<Base>(directory: directory)
                 : ReMambaParameters(base: try Base(directory: directory))
-            (tensors, configuration, vocabularySize) = (Dictionary(uniqueKeysWithValues: p.named), p.configuration, p.base.vocabularySize)
+            (tensors, configuration, base) = (Dictionary(uniqueKeysWithValues: p.named), p.configuration, p.base)
         } else {
-            let p = try Base(directory: directory)
-            (tensors, configuration, vocabularySize) = (p.namedTensors, p.configuration, p.vocabularySize)
+            base = try Base(directory: directory)
+            (tensors, configuration) = (base.namedTensors, base.configuration)
         }
         let objective = { (untied: Bool) -> any TrainingObjective in
             let c = untied ? untie(configuration) : configuration
             return remamba ? ReMambaObjective<Base>(configuration: c, options: options) : BackboneObjective<Base>(configuration: c, options: options)
         }
-        return (tensors, vocabularySize, objective)
+        return (tensors, base.vocabularySize, base.adaptableModules, objective)
+    }
+}
+
+/// A LoRA target the model cannot take.
+public enum LoRATargetError: Error, CustomStringConvertible {
+    /// No Linear or Embedding module of the model is called so (PEFT: "Target modules … not found").
+    case notFound(String)
+    /// LoRA dropout on a module whose training forward has no LoRA branch (ReMamba's Query/Key/Value).
+    case noDropout(module: String, dropout: Double)
+
+    public var description: String {
+        switch self {
+        case .notFound(let name):
+            return "--lora-targets: \(name) names no Linear or Embedding module of the model"
+        case .noDropout(let module, let dropout):
+            return "--lora-dropout \(dropout): the LoRA target \(module) cannot be trained with dropout (branches run on "
+                + "in_proj, x_proj, dt_proj, out_proj and lm_head); leave it out of --lora-targets or use --lora-dropout 0"
+        }
     }
 }
