@@ -12,7 +12,7 @@ public protocol BackboneConfiguration: Sendable {
     var numberOfLayers: Int { get }
     var vocabularySize: Int { get }
     var layerNormEpsilon: Float { get }
-    var tieWordEmbeddings: Bool { get }
+    var tieWordEmbeddings: Bool { get set }
 }
 
 extension MambaConfiguration: BackboneConfiguration {}

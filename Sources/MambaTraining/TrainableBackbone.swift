@@ -28,6 +28,8 @@ public protocol TrainableBackbone: Sendable {
     mutating func attachAdapters(from w: WeightMap, options: AdapterOptions, passSeed: UInt64)
     /// The module paths whose training forward can carry a LoRA branch.
     var adaptableModules: [String] { get }
+    /// The configuration with an lm_head of its own (LoRA's model of a tied base, see `LoRAModel`).
+    static func untied(_ c: Configuration) -> Configuration
     func nextDropoutPass() -> Self
 
     /// Block `layer`: hidden [L, D] → ([L, D], tape), from a zero state; `adaptation` rewrites the
@@ -71,6 +73,12 @@ extension BackboneParameters: TrainableBackbone {
     public var vocabularySize: Int { configuration.vocabularySize }
     public var deltaOffsetSize: Int { Layer.deltaOffsetSize(configuration) }
     public static var officialScalesImportanceGradient: Bool { Layer.officialScalesImportanceGradient }
+
+    public static func untied(_ c: Layer.Configuration) -> Layer.Configuration {
+        var c = c
+        c.tieWordEmbeddings = false
+        return c
+    }
 
     public func projections(ofLayer i: Int) -> (inProjection: Tensor, outProjection: Tensor) {
         (layers[i].inProjection, layers[i].outProjection)

@@ -97,6 +97,7 @@ struct Train: ParsableCommand {
             }
             var settings = settings(exampleCount: examples.count)
             settings.dataFingerprint = DataFingerprint.of(examples)
+            settings.objective = objectiveDescription
             let outDirectory = URL(fileURLWithPath: out)
             let state = resume ? try TrainingRun.resumedState(in: outDirectory, settings: settings, like: task.initialParameters)
                                : TrainingState(parameters: task.initialParameters, seed: seed)
@@ -121,6 +122,13 @@ struct Train: ParsableCommand {
         s.dropout = loraDropout
         s.targetModules = targetModules
         return s
+    }
+
+    /// What is trained, for the resume check.
+    var objectiveDescription: String {
+        let model = remamba ? "ReMamba objective" : "next-token objective"
+        guard let s = loraSettings else { return model + ", every parameter" }
+        return model + ", LoRA r \(s.rank) alpha \(s.alpha) dropout \(s.dropout) on " + s.targetModules.joined(separator: ",")
     }
 
     var targetModules: [String] {

@@ -78,7 +78,7 @@ final class LoRATests: XCTestCase {
             var generator = SeededGenerator(seed: 0)
             let (_, g) = objective.lossAndGradients(p, example: example, generator: &generator)
             XCTAssertEqual(Set(g.keys), Set(p.keys))
-            let worst = GradientCheck.worstDirectionalDifference(objective, p, gradients: g, example: example, generator: &generator)
+            let worst = GradientCheck.worstDirectionalDifference(objective, p, gradients: g, example: example, directions: &generator)
             print("LoRA (tied \(tied)) gradients vs central differences: worst relative |Δ| = \(worst) (tolerance 1e-3; Float32 losses, h = 1e-3)")
             XCTAssertLessThan(worst, 1e-3)
         }

@@ -12,9 +12,12 @@ final class TrainerTests: XCTestCase {
                                        start: TrainingState(parameters: TinyTraining.parameters(c), seed: 3))
     }
 
-    /// The same with an objective that draws from the generator (ReMamba's sampled compression) through LoRA.
+    /// The same with an objective that draws from the generator (ReMamba's sampled compression and LoRA's
+    /// dropout masks) through LoRA.
     func testReMambaLoRAResumeIsBitIdentical() throws {
-        let task = try TrainingTask(directory: ModelDirectory(ReMambaTrainingTests.base), lora: LoRASettings(rank: 2),
+        var lora = LoRASettings(rank: 2)
+        lora.dropout = 0.1
+        let task = try TrainingTask(directory: ModelDirectory(ReMambaTrainingTests.base), lora: lora,
                                     remamba: true, merge: false, options: TrainingOptions(), seed: 0)
         var generator = SeededGenerator(seed: 4)
         let examples = (0..<3).map { _ in
@@ -63,6 +66,9 @@ final class TrainerTests: XCTestCase {
 
         var other = settings
         other.learningRate = 1e-3
+        XCTAssertThrowsError(try TrainingRun.resumedState(in: directory, settings: other, like: start.parameters))
+        other = settings
+        other.objective = "another objective"
         XCTAssertThrowsError(try TrainingRun.resumedState(in: directory, settings: other, like: start.parameters))
     }
 

@@ -14,6 +14,9 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
     public var seed: UInt64 = 0
     /// `DataFingerprint` of the examples, so a resume on other data is refused (nil: not checked).
     public var dataFingerprint: UInt64?
+    /// What is trained and how ("ReMamba, LoRA r 32 alpha 8 dropout 0.05 on …"), so a resume with another
+    /// objective or other LoRA settings is refused (nil: not checked).
+    public var objective: String?
 
     public init(totalSteps: Int) { self.totalSteps = totalSteps }
 
@@ -28,6 +31,7 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
             ("seed", "\(seed)", "\(other.seed)"),
             ("data fingerprint", dataFingerprint.map { String($0, radix: 16) } ?? "none",
              other.dataFingerprint.map { String($0, radix: 16) } ?? "none"),
+            ("objective", objective ?? "none", other.objective ?? "none"),
         ]
         return pairs.filter { $0.1 != $0.2 }.map { "\($0.0) \($0.1) → \($0.2)" }
     }

@@ -24,17 +24,9 @@ public struct TrainingTask {
         let objective: (_ untied: Bool) -> any TrainingObjective
         switch directory.configuration.architecture {
         case .mamba:
-            (base, vocabularySize, adaptable, objective) = try Self.model(MambaParameters.self, directory, remamba: remamba, options: options) {
-                var c = $0
-                c.tieWordEmbeddings = false
-                return c
-            }
+            (base, vocabularySize, adaptable, objective) = try Self.model(MambaParameters.self, directory, remamba: remamba, options: options)
         case .mamba2:
-            (base, vocabularySize, adaptable, objective) = try Self.model(Mamba2Parameters.self, directory, remamba: remamba, options: options) {
-                var c = $0
-                c.tieWordEmbeddings = false
-                return c
-            }
+            (base, vocabularySize, adaptable, objective) = try Self.model(Mamba2Parameters.self, directory, remamba: remamba, options: options)
         }
         let source = directory.url
         guard let lora else {
@@ -63,9 +55,8 @@ public struct TrainingTask {
     }
 
     /// The tensors of a `Base` model in `directory` (with ReMamba's modules when `remamba`), its vocabulary size,
-    /// the modules that can carry a LoRA branch, and its objective, untied with `untie` when asked.
-    static func model<Base: TrainableBackbone>(_: Base.Type, _ directory: ModelDirectory, remamba: Bool, options: TrainingOptions,
-                                               untie: @escaping (Base.Configuration) -> Base.Configuration)
+    /// the modules that can carry a LoRA branch, and its objective, untied when asked.
+    static func model<Base: TrainableBackbone>(_: Base.Type, _ directory: ModelDirectory, remamba: Bool, options: TrainingOptions)
         throws -> (NamedTensors, Int, [String], (_ untied: Bool) -> any TrainingObjective) {
         let tensors: NamedTensors, configuration: Base.Configuration, base: Base
         if remamba {
@@ -78,7 +69,7 @@ public struct TrainingTask {
             (tensors, configuration) = (base.namedTensors, base.configuration)
         }
         let objective = { (untied: Bool) -> any TrainingObjective in
-            let c = untied ? untie(configuration) : configuration
+            let c = untied ? Base.untied(configuration) : configuration
             return remamba ? ReMambaObjective<Base>(configuration: c, options: options) : BackboneObjective<Base>(configuration: c, options: options)
         }
         return (tensors, base.vocabularySize, base.adaptableModules, objective)
