@@ -14,7 +14,8 @@ public enum LanguageModelHead {
                                hiddenGradient: &dHidden, weightGradient: &dWeight, adapterGradient: &none)
     }
 
-    /// The same for a head with a LoRA branch (`adapter`), whose dA and dB go into `adapterGradient`.
+    /// The same for a head with a LoRA branch (`adapter`), whose dA and dB go into `adapterGradient`; the head's
+    /// own weight is then frozen (dWeight untouched).
     static func lossAndBackward(hidden: Tensor, weight: Tensor, adapter: LinearAdapter?, targets: [Int?], rowsPerChunk: Int,
                                 hiddenGradient dHidden: inout Tensor, weightGradient dWeight: inout Tensor,
                                 adapterGradient: inout LinearAdapter?) -> Double {
@@ -40,8 +41,12 @@ public enum LanguageModelHead {
                 }
             }
             var dh = Tensor(zeros: [rows.count, d])
-            Linear.backward(h, weight: weight, outputGradient: logits, inputGradient: &dh, weightGradient: &dWeight)
-            adapter?.backward(h, firstRow: rows.lowerBound, outputGradient: logits, inputGradient: &dh, gradient: &adapterGradient!)
+            if let adapter {                                                                // the head is frozen under a branch
+                Linear.backward(weight: weight, outputGradient: logits, inputGradient: &dh)
+                adapter.backward(h, firstRow: rows.lowerBound, outputGradient: logits, inputGradient: &dh, gradient: &adapterGradient!)
+            } else {
+                Linear.backward(h, weight: weight, outputGradient: logits, inputGradient: &dh, weightGradient: &dWeight)
+            }
             for i in 0..<dh.count { dHidden.data[rows.lowerBound * d + i] += dh.data[i] }
         }
         return total / Double(n)

@@ -63,7 +63,7 @@ final class LoRADropoutFixtureTests: XCTestCase {
                                                           _ adapters: AdapterOptions, _ trainable: NamedTensors, ids: [Int],
                                                           passSeed: UInt64) throws -> (Double, NamedTensors) {
         let base = try Base(directory: directory)
-        let model = LoRAModel(base: base.namedTensors, settings: settings)
+        let model = LoRAModel(base: base.namedTensors, settings: settings, branchable: Set(base.adaptableModules))
         var generator = SeededGenerator(seed: 0)
         XCTAssertEqual(Set(model.initialParameters(generator: &generator).keys), Set(trainable.keys))
         let w = WeightMap(tensors: model.effective(trainable))

@@ -16,16 +16,16 @@ final class LoRADropoutTests: XCTestCase {
     /// A LoRA objective over a fixture model, merged or through branches, with every trainable tensor moved off
     /// PEFT's zero-delta start (seeded).
     static func lora(_ fixture: String, _ family: Family = .mamba, remamba: Bool = false, settings: LoRASettings,
-                     unmerged: Bool = false, recomputeLayers: Bool = false) throws -> (LoRAObjective, NamedTensors) {
+                     branched: Bool = true, recomputeLayers: Bool = false) throws -> (LoRAObjective, NamedTensors) {
         let directory = try ModelDirectory(fixtures.appendingPathComponent(fixture))
         var options = TrainingOptions(scanChunk: 4, headRowsPerChunk: 8, recomputeLayers: recomputeLayers)
         options.adapters = AdapterOptions(scale: settings.scale, dropout: settings.dropout)
-        let base: NamedTensors, objective: (Bool) -> any TrainingObjective
+        let base: NamedTensors, adaptable: [String], objective: (Bool) -> any TrainingObjective
         switch family {
-        case .mamba: (base, _, _, objective) = try TrainingTask.model(MambaParameters.self, directory, remamba: remamba, options: options)
-        case .mamba2: (base, _, _, objective) = try TrainingTask.model(Mamba2Parameters.self, directory, remamba: remamba, options: options)
+        case .mamba: (base, _, adaptable, objective) = try TrainingTask.model(MambaParameters.self, directory, remamba: remamba, options: options)
+        case .mamba2: (base, _, adaptable, objective) = try TrainingTask.model(Mamba2Parameters.self, directory, remamba: remamba, options: options)
         }
-        let model = LoRAModel(base: base, settings: settings, unmerged: unmerged)
+        let model = LoRAModel(base: base, settings: settings, branchable: branched ? Set(adaptable) : [])
         var generator = SeededGenerator(seed: 5)
         var p = model.initialParameters(generator: &generator)
         for name in p.keys.sorted() { p[name] = Tensor.randomNormal(p[name]!.shape, std: 0.1, generator: &generator) }
@@ -73,8 +73,8 @@ final class LoRADropoutTests: XCTestCase {
         ]
         for (label, fixture, family, remamba, targets) in cases {
             let settings = Self.settings(dropout: 0, targets: targets)
-            let (merged, p) = try Self.lora(fixture, family, remamba: remamba, settings: settings)
-            let (branched, q) = try Self.lora(fixture, family, remamba: remamba, settings: settings, unmerged: true)
+            let (merged, p) = try Self.lora(fixture, family, remamba: remamba, settings: settings, branched: false)
+            let (branched, q) = try Self.lora(fixture, family, remamba: remamba, settings: settings)
             XCTAssertEqual(p, q)
             XCTAssertFalse(branched.model.branchModules.isEmpty)
             let example = Self.example(vocabulary: 64)

@@ -2,7 +2,7 @@ import TensorCore
 
 /// PEFT's LoRA branch on an `nn.Linear`, unmerged, as peft/tuners/lora/layer.py `Linear.forward` runs it in
 /// training:  y = x·Wᵀ + b + s·B·A·dropout(x),  s = alpha / r. The merged weights W + s·B·A cannot drop the
-/// adapter's input alone, so a LoRA run with dropout > 0 trains through this branch (`LoRAModel`).
+/// adapter's input alone; LoRA runs train through this branch (`LoRAModel`), W frozen.
 /// The same type holds the factors' gradients. Legend: L rows, n in features, o out features, r rank.
 public struct LinearAdapter: Sendable {
     public var a: Tensor       // [r, n]  <module>.lora_A.weight
@@ -51,7 +51,8 @@ public struct LinearAdapter: Sendable {
 }
 
 /// A Linear with an optional LoRA branch, forward and backward: what the training blocks call at every module
-/// LoRA may target.
+/// LoRA may target. Under a branch the Linear's own weight and bias are frozen (PEFT's base_layer): their
+/// gradients are not computed (they stay zero), which saves the dW product.
 enum AdaptedLinear {
     /// y = x·Wᵀ + b (+ the adapter's branch); x holds rows [firstRow, …) of the module's input.
     static func forward(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, adapter: LinearAdapter?, firstRow: Int = 0) -> Tensor {
@@ -60,12 +61,15 @@ enum AdaptedLinear {
         return y
     }
 
-    /// Accumulates dx, dW, db and the adapter's dA, dB (`adapterGradient` must be non-nil when `adapter` is).
+    /// Accumulates dx and dW, db, or with a branch dx and its dA, dB (`adapterGradient` must then be non-nil).
     static func backward(_ x: Tensor, weight: Tensor, adapter: LinearAdapter?, outputGradient dy: Tensor,
                          inputGradient dx: inout Tensor, weightGradient dW: inout Tensor, biasGradient db: inout Tensor?,
                          adapterGradient: inout LinearAdapter?) {
-        Linear.backward(x, weight: weight, outputGradient: dy, inputGradient: &dx, weightGradient: &dW, biasGradient: &db)
-        if let adapter { adapter.backward(x, outputGradient: dy, inputGradient: &dx, gradient: &adapterGradient!) }
+        guard let adapter else {
+            return Linear.backward(x, weight: weight, outputGradient: dy, inputGradient: &dx, weightGradient: &dW, biasGradient: &db)
+        }
+        Linear.backward(weight: weight, outputGradient: dy, inputGradient: &dx)
+        adapter.backward(x, outputGradient: dy, inputGradient: &dx, gradient: &adapterGradient!)
     }
 
     /// The same for a Linear without bias.

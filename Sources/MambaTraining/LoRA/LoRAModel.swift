@@ -9,16 +9,17 @@ import TensorCore
 /// Merged weights (equal to PEFT's unmerged forward without dropout): Linear W + s·B·A, Embedding
 /// W + s·(B·A)ᵀ, s = alpha / r. A tied lm_head is the embedding matrix with its own LoRA pair, so the model the
 /// objective sees is untied: `lm_head.weight` = E + s·B·A beside the embeddings' own E + s·(B·A)ᵀ.
-/// With LoRA dropout (PEFT drops the input of the branch only, B·A·dropout(x)) the Linear targets cannot be
-/// merged: they are `branched`, the objective sees W beside <module>.lora_A.weight and .lora_B.weight and runs
-/// them as `LinearAdapter`s (PEFT never drops an Embedding's input, so the embeddings stay merged).
+/// Linear targets among `branchable` modules (those whose training forward runs a `LinearAdapter`) are trained as
+/// branches instead: the objective sees the frozen W beside <module>.lora_A.weight and .lora_B.weight. That is
+/// the only way to LoRA dropout (PEFT drops the branch's input alone, B·A·dropout(x)), and faster (no dW of the
+/// frozen W, no merged copy per step). Embeddings stay merged (PEFT never drops an Embedding's input).
 public struct LoRAModel: Sendable {
     public let settings: LoRASettings
     public let base: NamedTensors
     /// The base has no lm_head.weight: the head is the embeddings.
     public let tiedHead: Bool
-    /// The Linear targets are trained through their branches (always with dropout; `unmerged` asks for it without).
-    public let branched: Bool
+    /// Modules whose Linear target is trained as a branch (`TrainableBackbone.adaptableModules`).
+    public let branchable: Set<String>
 
     struct Target: Sendable {
         let module: String        // PEFT module path (backbone.layers.0.mixer.in_proj, lm_head, …)
@@ -33,9 +34,8 @@ public struct LoRAModel: Sendable {
     static let prefix = "base_model.model."
     static let embeddingsName = "backbone.embeddings.weight"
 
-    public init(base: NamedTensors, settings: LoRASettings, unmerged: Bool = false) {
-        (self.base, self.settings) = (base, settings)
-        branched = unmerged || settings.dropout > 0
+    public init(base: NamedTensors, settings: LoRASettings, branchable: Set<String> = []) {
+        (self.base, self.settings, self.branchable) = (base, settings, branchable)
         tiedHead = base["lm_head.weight"] == nil
         var targets: [Target] = []
         for name in base.keys.sorted() where name.hasSuffix(".weight") && base[name]!.rank == 2 {
@@ -71,11 +71,11 @@ public struct LoRAModel: Sendable {
     func keyB(_ t: Target) -> String { Self.prefix + t.module + (t.isEmbedding ? ".lora_embedding_B" : ".lora_B.weight") }
 
     /// Whether target `t` reaches the objective as a branch rather than merged.
-    func isBranch(_ t: Target) -> Bool { branched && !t.isEmbedding }
+    func isBranch(_ t: Target) -> Bool { !t.isEmbedding && branchable.contains(t.module) }
 
-    /// The Linear modules trained through branches, which the model's training forward must run as such
-    /// (`TrainableBackbone.adaptableModules`); empty when merged.
+    /// The Linear targets trained through branches, and those merged (which cannot take dropout).
     public var branchModules: [String] { targets.filter(isBranch).map(\.module) }
+    public var mergedLinearModules: [String] { targets.filter { !$0.isEmbedding && !isBranch($0) }.map(\.module) }
 
     /// PEFT's initialisation (init_lora_weights=True): Linear A ~ kaiming_uniform(a=√5) = U(±1/√in), B = 0;
     /// Embedding A = 0, B ~ N(0, 1). The delta starts at zero either way.
@@ -98,8 +98,8 @@ public struct LoRAModel: Sendable {
         return p
     }
 
-    /// The model the objective sees: base + merged deltas, or the branches beside their frozen weights
-    /// (`branched`); trained whole tensors in place; untied when tiedHead.
+    /// The model the objective sees: base + merged deltas and the branches beside their frozen weights;
+    /// trained whole tensors in place; untied when tiedHead.
     public func effective(_ trainable: NamedTensors) -> NamedTensors {
         var model = merged(trainable, only: targets.filter { !isBranch($0) })
         for t in targets where isBranch(t) {

@@ -35,11 +35,11 @@ public struct TrainingTask {
             export = { trained, out in try ModelExport.write(trained, source: source, to: out) }
             return
         }
-        let model = LoRAModel(base: base, settings: lora)
+        let model = LoRAModel(base: base, settings: lora, branchable: Set(adaptable))
         if let name = lora.targetModules.first(where: { !model.usedTargetModules.contains($0) }) {
             throw LoRATargetError.notFound(name)
         }
-        if let module = model.branchModules.first(where: { !adaptable.contains($0) }) {
+        if lora.dropout > 0, let module = model.mergedLinearModules.first {
             throw LoRATargetError.noDropout(module: module, dropout: lora.dropout)
         }
         self.objective = LoRAObjective(model: model, inner: objective(model.tiedHead))

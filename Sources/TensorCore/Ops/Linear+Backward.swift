@@ -13,9 +13,27 @@ extension Linear {
 
     public static func backward(_ x: Tensor, weight: Tensor, outputGradient dy: Tensor,
                                 inputGradient dx: inout Tensor, weightGradient dWeight: inout Tensor) {
+        precondition(dWeight.count == weight.count, "Linear.backward: W \(weight.shape), dW \(dWeight.shape)")
+        backward(weight: weight, outputGradient: dy, inputGradient: &dx)
         let (l, inFeatures, outFeatures) = (x.rows, x.columns, weight.shape[0])
-        precondition(dy.rows == l && dy.columns == outFeatures && dx.count == x.count && dWeight.count == weight.count,
-                     "Linear.backward: x \(x.shape), W \(weight.shape), dy \(dy.shape), dx \(dx.shape), dW \(dWeight.shape)")
+        precondition(dx.count == x.count, "Linear.backward: x \(x.shape), dx \(dx.shape)")
+        guard l > 0 else { return }
+        dy.data.withUnsafeBufferPointer { g in
+            x.data.withUnsafeBufferPointer { xp in
+                dWeight.data.withUnsafeMutableBufferPointer { out in
+                    // dW[out, in] += dyᵀ[out, L] · x[L, in]
+                    BLAS.gemm(m: outFeatures, n: inFeatures, k: l, a: g.baseAddress!, b: xp.baseAddress!,
+                              transposeB: false, c: out.baseAddress!, beta: 1, transposeA: true)
+                }
+            }
+        }
+    }
+
+    /// Only dx += dy · W, for a frozen weight (no dW wanted).
+    public static func backward(weight: Tensor, outputGradient dy: Tensor, inputGradient dx: inout Tensor) {
+        let (l, outFeatures) = (dy.rows, weight.shape[0]), inFeatures = weight.columns
+        precondition(dy.columns == outFeatures && dx.count == l * inFeatures,
+                     "Linear.backward: W \(weight.shape), dy \(dy.shape), dx \(dx.shape)")
         guard l > 0 else { return }
         dy.data.withUnsafeBufferPointer { g in
             weight.data.withUnsafeBufferPointer { w in
@@ -23,13 +41,6 @@ extension Linear {
                     // dx[L, in] += dy[L, out] · W[out, in]
                     BLAS.gemm(m: l, n: inFeatures, k: outFeatures, a: g.baseAddress!, b: w.baseAddress!,
                               transposeB: false, c: out.baseAddress!, beta: 1)
-                }
-            }
-            x.data.withUnsafeBufferPointer { xp in
-                dWeight.data.withUnsafeMutableBufferPointer { out in
-                    // dW[out, in] += dyᵀ[out, L] · x[L, in]
-                    BLAS.gemm(m: outFeatures, n: inFeatures, k: l, a: g.baseAddress!, b: xp.baseAddress!,
-                              transposeB: false, c: out.baseAddress!, beta: 1, transposeA: true)
                 }
             }
         }
