@@ -6,8 +6,8 @@ import TensorCore
 
 /// `remamba bench --train`: one forward + backward (loss and every parameter's gradient) of a model (--model,
 /// or --shape with random weights; Mamba or Mamba-2) at --train tokens: time, tokens/s, achieved GFLOP/s,
-/// and peak resident memory. Only this runs (no GEMM / bandwidth probes), so the peak RSS is the training
-/// step's. Activation checkpointing of whole layers is measured first (smaller peak), then the default that
+/// and peak resident memory. The GEMM probe runs after the steps, so each peak RSS is the training step's.
+/// Activation checkpointing of whole layers is measured first (smaller peak), then the default that
 /// keeps every layer's tape: VmHWM only grows, so each printed peak is that mode's.
 extension Bench {
     func benchTrain(length: Int) throws {
@@ -20,14 +20,21 @@ extension Bench {
         print("kernels: \(MachineLimits.kernelBuild); OpenBLAS core: \(BLAS.coreName); threads: \(Parallel.threads)")
         print("model: \(model ?? shape + " random"), \(String(format: "%.1f", Double(count) / 1e6)) M parameters, Float32; "
               + String(format: "RSS after building it: %.0f MiB", Double(MachineLimits.peakResidentBytes) / 1048576))
-        print("| layer tapes | tokens | forward+backward s | tokens/s | GFLOP/s (6·weights·tokens) | peak RSS |")
-        print("|---|---|---|---|---|---|")
+        var rows: [(recompute: Bool, seconds: Double, peak: Double, finite: Bool)] = []
         for recompute in [true, false] {
             var loss = 0.0
             let t = MachineLimits.seconds { loss = step(ids, TrainingOptions(recomputeLayers: recompute)) }
-            print(String(format: "| %@ | %d | %.2f | %.0f | %.0f | %.0f MiB |", recompute ? "recomputed" : "kept", length, t,
-                         Double(length) / t, flops / t / 1e9, Double(MachineLimits.peakResidentBytes) / 1048576)
-                  + (loss.isFinite ? "" : " (loss not finite!)"))
+            rows.append((recompute, t, Double(MachineLimits.peakResidentBytes) / 1048576, loss.isFinite))
+        }
+        let gflops = MachineLimits.gemmGFLOPS()
+        print(String(format: "machine: GEMM %.1f GFLOP/s (measured after the steps)", gflops))
+        print("| layer tapes | tokens | forward+backward s | tokens/s | GFLOP/s (6·weights·tokens) | of GEMM peak | peak RSS |")
+        print("|---|---|---|---|---|---|---|")
+        for row in rows {
+            let achieved = flops / row.seconds / 1e9
+            print(String(format: "| %@ | %d | %.2f | %.0f | %.0f | %.0f%% | %.0f MiB |", row.recompute ? "recomputed" : "kept", length,
+                         row.seconds, Double(length) / row.seconds, achieved, 100 * achieved / gflops, row.peak)
+                  + (row.finite ? "" : " (loss not finite!)"))
         }
     }
 
