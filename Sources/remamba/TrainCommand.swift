@@ -62,6 +62,9 @@ struct Train: ParsableCommand {
         if !(loraDropout >= 0 && loraDropout < 1) { throw ValidationError("--lora-dropout must be in [0, 1), got \(loraDropout)") }
         if targetModules.isEmpty { throw ValidationError("--lora-targets: give at least one module name") }
         if full && merge { throw ValidationError("--merge writes a merged LoRA model; with --full the output already is a full model") }
+        if full && (loraAlpha != nil || loraDropout != 0 || loraRank != 32 || targetModules != LoRASettings().targetModules) {
+            throw ValidationError("--lora-rank, --lora-alpha, --lora-dropout and --lora-targets configure LoRA; --full trains every parameter")
+        }
         _ = try dataFormat()
     }
 
