@@ -90,8 +90,8 @@ struct Train: ParsableCommand {
             let examples = try data.flatMap { path in
                 try TrainingDataset.load(URL(fileURLWithPath: path), format: dataFormat(), tokenizer: tokenizer, maxLength: maxLength)
             }
-            if remamba, examples.contains(where: { $0.promptLength == 0 }) {
-                throw ValidationError("--remamba compresses prompts: give JSONL instruction data, not plain text")
+            if remamba, !examples.contains(where: { $0.promptLength > 0 }) {
+                throw ValidationError("--remamba compresses prompts: give JSONL instruction data (plain text may be mixed in)")
             }
             let task = try TrainingTask(directory: directory, lora: loraSettings, remamba: remamba, merge: merge,
                                         options: TrainingOptions(scanChunk: scanChunk, recomputeLayers: recomputeLayers), seed: seed)

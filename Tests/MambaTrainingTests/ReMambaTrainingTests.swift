@@ -38,4 +38,22 @@ final class ReMambaTrainingTests: XCTestCase {
         let model = try ModelLoader.load(directory, compression: .paperDefault, adapter: adapter)
         XCTAssertTrue(model is ReMambaModel<MambaModel>, "the adapter's Q/K/V make the plain base a ReMamba model")
     }
+
+    /// Plain text mixed into a ReMamba run has nothing to compress: the base model's next-token loss and
+    /// gradients, and none for Query, Key, Value and Θ.
+    func testPlainTextExamplesGetTheBaseLoss() throws {
+        let directory = try ModelDirectory(Self.base)
+        let task = try TrainingTask(directory: directory, lora: nil, remamba: true, merge: false, options: TrainingOptions(), seed: 0)
+        let ids = (0..<24).map { ($0 * 37 + 11) % 1000 }
+        let example = TrainingExample(ids: ids, targets: MambaGradients.nextTokenTargets(ids))
+        var generator = SeededGenerator(seed: 1)
+        let (loss, g) = task.objective.lossAndGradients(task.initialParameters, example: example, generator: &generator)
+        let base = try MambaParameters(directory: directory)
+        let (plainLoss, plain) = MambaGradients.lossAndGradients(base, ids: ids)
+        XCTAssertEqual(loss, plainLoss)
+        for (name, tensor) in plain.named { XCTAssertEqual(g[name], tensor, name) }
+        let reMambaNames = g.keys.filter { $0.contains("_proj.") && $0.hasPrefix("backbone.") && !$0.hasPrefix("backbone.layers") || $0.hasSuffix("ret_bias.param") }
+        XCTAssertEqual(reMambaNames.count, 12 + 2, "Q/K/V (4 tensors each) and Θ of 2 layers")
+        for name in reMambaNames { XCTAssertTrue(g[name]!.data.allSatisfy { $0 == 0 }, name) }
+    }
 }

@@ -3,8 +3,9 @@ import TensorCore
 
 /// ReMamba's training loss over a base of either family (`ReMambaGradients`, both stages) with the compression
 /// drawn per example as the official training does (`ReMambaRecipe`, from the trainer's generator, so a resume
-/// draws the same plans). The prompt is the example's `promptLength` tokens; plain text (no prompt) has nothing
-/// to compress.
+/// draws the same plans). The prompt is the example's `promptLength` tokens. Plain text (no prompt) has nothing
+/// to compress: it gets the base model's next-token loss (Query, Key, Value and Θ get no gradient), so text can
+/// be mixed into a ReMamba fine-tuning to keep the model's language (the official runs use instruction data only).
 public struct ReMambaObjective<Base: TrainableBackbone>: TrainingObjective {
     public let configuration: Base.Configuration
     public var options: TrainingOptions
@@ -17,10 +18,15 @@ public struct ReMambaObjective<Base: TrainableBackbone>: TrainingObjective {
 
     public func lossAndGradients(_ parameters: NamedTensors, example: TrainingExample,
                                  generator: inout SeededGenerator) -> (loss: Double, gradients: NamedTensors) {
-        precondition(example.promptLength >= 1, "ReMambaObjective: an example without a prompt")
         let w = WeightMap(tensors: parameters)
         var p = ReMambaParameters<Base>(weights: w, configuration: configuration)
         p.base.attachAdapters(from: w, options: options.adapters, passSeed: options.passSeed(&generator))
+        guard example.promptLength > 0 else {
+            var g = p.zeros()
+            let loss: Double
+            (loss, g.base) = MambaGradients.lossAndGradients(of: p.base, ids: example.ids, targets: example.targets, options: options)
+            return (loss, Dictionary(uniqueKeysWithValues: g.named))
+        }
         var recipe = ReMambaRecipe(seed: 0)
         recipe.generator = generator
         let plan = recipe.plan(promptLength: example.promptLength)
