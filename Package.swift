@@ -22,9 +22,11 @@ let package = Package(
         .library(name: "MambaTraining", targets: ["MambaTraining"]),
         .library(name: "MambaEval", targets: ["MambaEval"]),
         .library(name: "Plots", targets: ["Plots"]),
+        .library(name: "MambaServer", targets: ["MambaServer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
     ],
     targets: [
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas",
@@ -35,14 +37,20 @@ let package = Package(
         .target(name: "Plots"),
         .target(name: "MambaTraining", dependencies: ["MambaLM", "TensorCore", "Tokenization", "Plots"], swiftSettings: kernelSettings),
         .target(name: "MambaEval", dependencies: ["MambaLM", "Tokenization", "TensorCore", "Plots"], swiftSettings: kernelSettings),
+        .target(name: "MambaServer", dependencies: [
+            "MambaLM", "Tokenization", .product(name: "Hummingbird", package: "hummingbird"),
+        ]),
         .executableTarget(name: "remamba", dependencies: [
-            "MambaLM", "MambaTraining", "MambaEval", "Tokenization", "TensorCore", "Plots",
+            "MambaLM", "MambaTraining", "MambaEval", "MambaServer", "Tokenization", "TensorCore", "Plots",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: kernelSettings),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"], swiftSettings: kernelSettings),
         .testTarget(name: "TokenizationTests", dependencies: ["Tokenization"], swiftSettings: kernelSettings),
         .testTarget(name: "MambaLMTests", dependencies: ["MambaLM"], swiftSettings: kernelSettings),
         .testTarget(name: "MambaEvalTests", dependencies: ["MambaEval", "MambaLM", "Tokenization", "Plots"], swiftSettings: kernelSettings),
+        .testTarget(name: "MambaServerTests", dependencies: [
+            "MambaServer", "MambaLM", "Tokenization", .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ]),
         .testTarget(name: "MambaTrainingTests", dependencies: ["MambaTraining", "MambaLM", "TensorCore", "Tokenization"],
                     swiftSettings: kernelSettings),
     ],

@@ -4,11 +4,14 @@ import Tokenization
 /// Why generation ended.
 public enum StopReason: Sendable, Equatable, CustomStringConvertible {
     case endOfSequence, maxTokens, stopString(String)
+    /// The consumer stopped it (`isCancelled`; a server's client went away).
+    case cancelled
     public var description: String {
         switch self {
         case .endOfSequence: return "eos"
         case .maxTokens: return "max tokens"
         case .stopString(let s): return "stop string \(String(reflecting: s))"
+        case .cancelled: return "cancelled"
         }
     }
 }
@@ -28,9 +31,10 @@ public struct GenerationResult: Sendable {
 
 /// Tiers 2 and 3 of generation: text in, streamed text out (`onText` gets every piece as soon as it is
 /// complete UTF-8 and cannot be part of a stop string), and the whole result with its statistics.
+/// `isCancelled` is asked before every token.
 public enum TextGeneration {
     public static func stream(model: any LanguageModel, tokenizer: Tokenizer, prompt: [Int], parameters: GenerateParameters,
-                              onText: (String) -> Void) throws -> GenerationResult {
+                              isCancelled: () -> Bool = { false }, onText: (String) -> Void) throws -> GenerationResult {
         try parameters.validate()
         let clock = ContinuousClock()
         let promptStart = clock.now
@@ -42,7 +46,9 @@ public enum TextGeneration {
         var text = "", tokens: [Int] = []
         var reason = StopReason.maxTokens
         func emit(_ piece: String) { if !piece.isEmpty { text += piece; onText(piece) } }
-        while let token = iterator.next() {
+        while true {
+            if isCancelled() { reason = .cancelled; break }
+            guard let token = iterator.next() else { break }
             if parameters.stopAtEOS, token == model.eosTokenID { reason = .endOfSequence; break }
             tokens.append(token)
             emit(stop.append(detokenizer.append(token)))

@@ -1,0 +1,50 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import MambaLM
+import MambaServer
+import Tokenization
+
+/// `remamba serve`: the OpenAI-compatible HTTP server (MambaServer) over one model.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serve a model over HTTP: OpenAI-compatible /v1/completions and /v1/chat/completions (streaming with \"stream\": true), /v1/models, /health.")
+
+    @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var remamba: ReMambaOptions
+    @Option(name: .long, help: "Address to listen on.") var host = "127.0.0.1"
+    @Option(name: .long, help: "Port to listen on.") var port = 8080
+    @Option(name: .long, help: "Name of the model in responses and /v1/models (default: the directory's name).") var modelName: String?
+    @Option(name: .long, help: "Refuse prompts longer than this many tokens.") var maxPromptTokens = ServerLimits().maxPromptTokens
+    @Option(name: .long, help: "Largest max_tokens a request may ask for.") var maxTokensLimit = ServerLimits().maxTokens
+    @Option(name: .long, help: "max_tokens of a request that gives none.") var defaultMaxTokens = ServerLimits().defaultMaxTokens
+
+    func validate() throws {
+        if !(1...65_535).contains(port) { throw ValidationError("--port must be in 1…65535, got \(port)") }
+        if maxPromptTokens < 1 { throw ValidationError("--max-prompt-tokens must be ≥ 1, got \(maxPromptTokens)") }
+        if maxTokensLimit < 1 { throw ValidationError("--max-tokens-limit must be ≥ 1, got \(maxTokensLimit)") }
+        if !(1...maxTokensLimit).contains(defaultMaxTokens) {
+            throw ValidationError("--default-max-tokens must be in 1…\(maxTokensLimit) (--max-tokens-limit), got \(defaultMaxTokens)")
+        }
+    }
+
+    func run() async throws {
+        let service: GenerationQueue
+        do {
+            let directory = try modelOptions.openDirectory()
+            guard let tokenizerURL = directory.tokenizerURL else {
+                throw ValidationError("\(directory.url.path): no tokenizer.json, which the server needs to read prompts")
+            }
+            let tokenizer = try Tokenizer(url: tokenizerURL)
+            let model = try remamba.loadModel(directory, adapter: modelOptions.openAdapter())
+            var limits = ServerLimits()
+            (limits.maxPromptTokens, limits.maxTokens, limits.defaultMaxTokens) = (maxPromptTokens, maxTokensLimit, defaultMaxTokens)
+            service = GenerationQueue(model: model, tokenizer: tokenizer, modelName: modelName ?? directory.url.lastPathComponent,
+                                      limits: limits)
+        } catch let error as ValidationError { throw error } catch {
+            throw CommandFailure(error)
+        }
+        printError("serving \(service.modelName) on http://\(host):\(port) (POST /v1/completions, /v1/chat/completions; GET /v1/models, /health)")
+        try await Server.application(service, host: host, port: port).runService()
+    }
+}
