@@ -27,15 +27,24 @@ public struct DropoutMask: Sendable, Equatable {
         return Double(h >> 40) < threshold ? 0 : kept
     }
 
+    /// The factors (0 or 1/(1 − p)) of rows [firstRow, firstRow + rows) of a [L, columns] input; nil when p = 0.
+    func factors(rows: Int, columns n: Int, firstRow: Int) -> Tensor? {
+        guard probability > 0 else { return nil }
+        let threshold = probability * 16_777_216, kept = Float(1 / (1 - probability))
+        return Tensor(shape: [rows, n], data: (0..<(rows * n)).map { factor(firstRow * n + $0, threshold: threshold, kept: kept) })
+    }
+
+    /// x ⊙ factors (x itself when there are none).
+    static func scale(_ x: Tensor, by factors: Tensor?) -> Tensor {
+        guard let factors else { return x }
+        var out = x
+        for i in 0..<out.count { out.data[i] *= factors.data[i] }
+        return out
+    }
+
     /// x ⊙ mask / (1 − p) for a block of rows starting at row `firstRow` of the module's input.
     func apply(_ x: Tensor, firstRow: Int) -> Tensor {
-        guard probability > 0 else { return x }
-        var out = x
-        let n = x.columns, threshold = probability * 16_777_216, kept = Float(1 / (1 - probability))
-        out.data.withUnsafeMutableBufferPointer { p in
-            for i in 0..<p.count { p[i] *= factor(firstRow * n + i, threshold: threshold, kept: kept) }
-        }
-        return out
+        Self.scale(x, by: factors(rows: x.rows, columns: x.columns, firstRow: firstRow))
     }
 
     /// The next pass's seed from this pass's (ReMamba's stage 2 from stage 1).

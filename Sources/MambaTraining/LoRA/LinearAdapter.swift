@@ -37,7 +37,8 @@ public struct LinearAdapter: Sendable {
     /// dy [R, o] → dx [R, n] += dropout'(s·(dy·B)·A); dB += dyᵀ·(s·x̃·Aᵀ), dA += (s·dy·B)ᵀ·x̃ with x̃ = dropout(x).
     func backward(_ x: Tensor, firstRow: Int = 0, outputGradient dy: Tensor, inputGradient dx: inout Tensor,
                   gradient g: inout LinearAdapter) {
-        let dropped = mask.apply(x, firstRow: firstRow)                                        // [R, n]
+        let factors = mask.factors(rows: x.rows, columns: x.columns, firstRow: firstRow)      // hashed once for both uses
+        let dropped = DropoutMask.scale(x, by: factors)                                        // [R, n]
         var low = Linear.forward(dropped, weight: a)                                           // [R, r]
         for i in 0..<low.count { low.data[i] *= scale }
         var dLow = Tensor(zeros: low.shape)
@@ -45,7 +46,7 @@ public struct LinearAdapter: Sendable {
         for i in 0..<dLow.count { dLow.data[i] *= scale }
         var dDropped = Tensor(zeros: x.shape)
         Linear.backward(dropped, weight: a, outputGradient: dLow, inputGradient: &dDropped, weightGradient: &g.a)
-        let dInput = mask.apply(dDropped, firstRow: firstRow)                                  // the same mask and 1/(1 − p)
+        let dInput = DropoutMask.scale(dDropped, by: factors)                                  // the same mask and 1/(1 − p)
         for i in 0..<dx.count { dx.data[i] += dInput.data[i] }
     }
 }
