@@ -10,6 +10,18 @@ public protocol LanguageModel: Sendable {
     func prefill(_ ids: [Int], state: inout ModelState) throws -> Tensor
     /// Consumes one token; returns the logits [V] that predict the next.
     func step(_ id: Int, state: inout ModelState) -> Tensor
+    /// Consumes one token for each of B sequences at once (`ids[b]` continues `states[b]`); returns
+    /// the logits [B, V]. Row b equals `step(ids[b], state: &states[b])`; a model may read its weights
+    /// once for the whole batch (continuous batching in the server).
+    func step(_ ids: [Int], states: inout [ModelState]) -> Tensor
+}
+
+extension LanguageModel {
+    /// The slow twin of a batched step: one sequence after another.
+    public func step(_ ids: [Int], states: inout [ModelState]) -> Tensor {
+        precondition(ids.count == states.count, "step: \(ids.count) ids for \(states.count) states")
+        return Tensor.concatenateRows(ids.indices.map { b in step(ids[b], state: &states[b]).reshaped([1, vocabularySize]) })
+    }
 }
 
 public enum ModelError: Error, CustomStringConvertible, Equatable {
