@@ -27,7 +27,7 @@ extension BackboneParameters {
     /// Takes the branches found in `w` onto their modules, with this pass's masks.
     public mutating func attachAdapters(from w: WeightMap, options: AdapterOptions, passSeed: UInt64) {
         func adapter(_ module: String) -> LinearAdapter? {
-            guard let a = w.tensors[module + ".lora_A.weight"], let b = w.tensors[module + ".lora_B.weight"] else { return nil }
+            guard let a = w.tensorIfPresent(module + ".lora_A.weight"), let b = w.tensorIfPresent(module + ".lora_B.weight") else { return nil }
             return LinearAdapter(a: a, b: b, scale: options.scale,
                                  mask: DropoutMask(probability: options.dropout, passSeed: passSeed, module: module))
         }

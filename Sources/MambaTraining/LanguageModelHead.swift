@@ -60,11 +60,11 @@ public enum LanguageModelHead {
         var m = -Float.infinity
         for j in 0..<v { m = max(m, row[j]) }
         let raw = UnsafeMutableRawPointer(row)
-        var lanes = Float16x()
+        var lanes = Float32x16()
         var j = 0
         while j + 16 <= v {
-            let e = vexp(raw.loadUnaligned(fromByteOffset: j * 4, as: Float16x.self) - m)
-            raw.storeBytes(of: e, toByteOffset: j * 4, as: Float16x.self)
+            let e = vexp(raw.loadUnaligned(fromByteOffset: j * 4, as: Float32x16.self) - m)
+            raw.storeBytes(of: e, toByteOffset: j * 4, as: Float32x16.self)
             lanes += e
             j += 16
         }

@@ -39,15 +39,15 @@ public struct Mamba2LayerParameters: Sendable {
     public init(_ w: WeightMap, prefix p: String, configuration c: Mamba2Configuration) {
         norm = w["\(p).norm.weight"]
         inProjection = w["\(p).mixer.in_proj.weight"]
-        inProjectionBias = w.tensors["\(p).mixer.in_proj.bias"]
+        inProjectionBias = w.tensorIfPresent("\(p).mixer.in_proj.bias")
         convolution = w["\(p).mixer.conv1d.weight"].reshaped([c.convolutionDimension, c.convolutionKernel])
-        convolutionBias = w.tensors["\(p).mixer.conv1d.bias"]
+        convolutionBias = w.tensorIfPresent("\(p).mixer.conv1d.bias")
         dtBias = w["\(p).mixer.dt_bias"]
         aLog = w["\(p).mixer.A_log"]
         D = w["\(p).mixer.D"]
         gatedNorm = w["\(p).mixer.norm.weight"]
         outProjection = w["\(p).mixer.out_proj.weight"]
-        outProjectionBias = w.tensors["\(p).mixer.out_proj.bias"]
+        outProjectionBias = w.tensorIfPresent("\(p).mixer.out_proj.bias")
     }
 
     /// Same shapes, all zeros (a gradient accumulator).

@@ -40,16 +40,16 @@ public struct MambaLayerParameters: Sendable {
     public init(_ w: WeightMap, prefix p: String, configuration c: MambaConfiguration) {
         norm = w["\(p).norm.weight"]
         inProjection = w["\(p).mixer.in_proj.weight"]
-        inProjectionBias = w.tensors["\(p).mixer.in_proj.bias"]
+        inProjectionBias = w.tensorIfPresent("\(p).mixer.in_proj.bias")
         convolution = w["\(p).mixer.conv1d.weight"].reshaped([c.innerSize, c.convolutionKernel])
-        convolutionBias = w.tensors["\(p).mixer.conv1d.bias"]
+        convolutionBias = w.tensorIfPresent("\(p).mixer.conv1d.bias")
         xProjection = w["\(p).mixer.x_proj.weight"]
         dtProjection = w["\(p).mixer.dt_proj.weight"]
         dtProjectionBias = w["\(p).mixer.dt_proj.bias"]
         aLog = w["\(p).mixer.A_log"]
         D = w["\(p).mixer.D"]
         outProjection = w["\(p).mixer.out_proj.weight"]
-        outProjectionBias = w.tensors["\(p).mixer.out_proj.bias"]
+        outProjectionBias = w.tensorIfPresent("\(p).mixer.out_proj.bias")
     }
 
     /// Same shapes, all zeros (a gradient accumulator).

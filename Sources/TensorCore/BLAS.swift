@@ -40,7 +40,8 @@ public enum BLAS {
         }
     }
 
-    private static func call(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+    /// One single-threaded cblas_sgemm with explicit leading dimensions (the caller splits the work).
+    static func call(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                              c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float, transposeA: Bool, transposeB: Bool) {
         _ = singleThreaded
         cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
@@ -68,6 +69,11 @@ public enum BLAS {
 struct SendablePointer: @unchecked Sendable {
     let p: UnsafePointer<Float>
     init(_ p: UnsafePointer<Float>) { self.p = p }
+}
+
+struct SendableRawPointer: @unchecked Sendable {
+    let p: UnsafeMutableRawPointer
+    init(_ p: UnsafeMutableRawPointer) { self.p = p }
 }
 
 struct SendableMutablePointer: @unchecked Sendable {

@@ -1,10 +1,10 @@
 /// Vectorized exp and softplus on 16 lanes. Swift's `Foundation.exp` is scalar; in the scan it is
 /// called E·N times per token, so it must be vectorized (see DESIGN.md, performance facts).
 /// Polynomials are the classic Cephes single-precision ones (relative error ~2 ulp).
-public typealias Float16x = SIMD16<Float>
+public typealias Float32x16 = SIMD16<Float>
 
 @inline(__always)
-public func vexp(_ input: Float16x) -> Float16x {
+public func vexp(_ input: Float32x16) -> Float32x16 {
     // Clamp with compare-and-blend: SIMD.clamped keeps NaN semantics lane by lane and compiles to
     // scalar code, which made this the slowest part of the scan.
     var x = input.replacing(with: -87.33654, where: input .< -87.33654)
@@ -14,7 +14,7 @@ public func vexp(_ input: Float16x) -> Float16x {
     let t = x * 1.442_695_04 + magic
     let n = t - magic
     let r = x - n * 0.693_359_375 + n * 2.121_944_4e-4
-    var p = Float16x(repeating: 1.987_569_15e-4)
+    var p = Float32x16(repeating: 1.987_569_15e-4)
     p = p * r + 1.398_199_95e-3
     p = p * r + 8.333_451_9e-3
     p = p * r + 4.166_579_59e-2
@@ -22,7 +22,7 @@ public func vexp(_ input: Float16x) -> Float16x {
     p = p * r + 5.000_000_12e-1
     p = p * (r * r) + r + 1
     let nBits = unsafeBitCast(t, to: SIMD16<Int32>.self) &- Int32(bitPattern: magic.bitPattern)
-    let scale = unsafeBitCast((nBits &+ 127) &<< 23, to: Float16x.self)
+    let scale = unsafeBitCast((nBits &+ 127) &<< 23, to: Float32x16.self)
     return p * scale
 }
 
@@ -30,12 +30,12 @@ public func vexp(_ input: Float16x) -> Float16x {
 /// with the reduced argument m − 1 taken from u itself (u, or (u − 1)/2 past √2 − 1) rather than from
 /// the rounded 1 + u, so that a small u keeps its digits: log(1 + u) ≈ u, as log1p.
 @inline(__always)
-func vlog1pUnit(_ u: Float16x) -> Float16x {
+func vlog1pUnit(_ u: Float32x16) -> Float32x16 {
     let big = u .> 0.414_213_56
-    let e = Float16x(repeating: 0).replacing(with: 1, where: big)
+    let e = Float32x16(repeating: 0).replacing(with: 1, where: big)
     let x = u.replacing(with: (u - 1) * 0.5, where: big)
     let z = x * x
-    var p = Float16x(repeating: 7.037_683_629_2e-2)
+    var p = Float32x16(repeating: 7.037_683_629_2e-2)
     p = p * x - 1.151_461_031_0e-1
     p = p * x + 1.167_699_874_0e-1
     p = p * x - 1.242_014_084_6e-1
@@ -53,31 +53,31 @@ func vlog1pUnit(_ u: Float16x) -> Float16x {
 /// softplus(x) = log(1 + eˣ) = max(x, 0) + log(1 + e^−|x|); equals x past the kernels' threshold of
 /// 20 to within 2e-9.
 @inline(__always)
-public func vsoftplus(_ x: Float16x) -> Float16x {
+public func vsoftplus(_ x: Float32x16) -> Float32x16 {
     let u = vexp(-abs(x))
     return x.replacing(with: 0, where: x .< 0) + vlog1pUnit(u)
 }
 
 @inline(__always)
-public func vsilu(_ x: Float16x) -> Float16x { x / (1 + vexp(-x)) }
+public func vsilu(_ x: Float32x16) -> Float32x16 { x / (1 + vexp(-x)) }
 
 @inline(__always)
-func abs(_ x: Float16x) -> Float16x { x.replacing(with: -x, where: x .< 0) }
+func abs(_ x: Float32x16) -> Float32x16 { x.replacing(with: -x, where: x .< 0) }
 
 /// Applies a 16-lane function to every element of `values` (the tail is padded, not scalar).
 @inline(__always)
-func mapInPlace(_ values: inout [Float], _ f: (Float16x) -> Float16x) {
+func mapInPlace(_ values: inout [Float], _ f: (Float32x16) -> Float32x16) {
     let n = values.count
     values.withUnsafeMutableBufferPointer { buffer in
         let p = UnsafeMutableRawPointer(buffer.baseAddress!)
         var i = 0
         while i + 16 <= n {
-            let v = p.loadUnaligned(fromByteOffset: i * 4, as: Float16x.self)
-            p.storeBytes(of: f(v), toByteOffset: i * 4, as: Float16x.self)
+            let v = p.loadUnaligned(fromByteOffset: i * 4, as: Float32x16.self)
+            p.storeBytes(of: f(v), toByteOffset: i * 4, as: Float32x16.self)
             i += 16
         }
         if i < n {
-            var v = Float16x()
+            var v = Float32x16()
             for j in i..<n { v[j - i] = buffer[j] }
             let r = f(v)
             for j in i..<n { buffer[j] = r[j - i] }

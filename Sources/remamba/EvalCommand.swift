@@ -26,6 +26,7 @@ struct EvalRun: ParsableCommand {
     @Option(name: .long, help: "Only the first N samples of --data.") var limit: Int?
     @Option(name: .long, help: "L-Eval: new tokens per answer (default 512 as L-Eval).") var maxNewTokens: Int?
     @Flag(name: .long, help: "No progress bar.") var noProgress = false
+    @Option(name: .long, help: ArgumentHelp("Store the weight matrices as f32, bf16, f16 or q8 (default: as stored).", valueName: "type")) var dtype: String?
     @OptionGroup var remamba: ReMambaOptions
 
     @Option(name: .long, help: ArgumentHelp("Write the synthetic suite (LongBench-format jsonl, one file per task) to this directory.", valueName: "dir")) var generateSuite: String?
@@ -47,6 +48,7 @@ struct EvalRun: ParsableCommand {
         if let maxNewTokens, maxNewTokens < 1 { throw ValidationError("--max-new-tokens must be ≥ 1") }
         if samplesPerCell < 1 { throw ValidationError("--samples-per-cell must be ≥ 1") }
         _ = try maxLengths()
+        if let dtype { _ = try parseWeightType(dtype, argument: "--dtype") }
     }
 
     func maxLengths() throws -> [Int] {
@@ -73,7 +75,8 @@ struct EvalRun: ParsableCommand {
         let kind = try EvalTaskName(name)
         let directory = try ModelDirectory(URL(fileURLWithPath: model!))
         let tokenizer = try loadTokenizer(directory)
-        let lm = try remamba.loadModel(directory, adapter: adapter.map { try PEFTAdapter(URL(fileURLWithPath: $0)) })
+        let lm = try remamba.loadModel(directory, adapter: adapter.map { try PEFTAdapter(URL(fileURLWithPath: $0)) },
+                                       dtype: dtype.map { try parseWeightType($0, argument: "--dtype") })
         let outputDirectory = URL(fileURLWithPath: output)
         try FileManager.default.createDirectory(at: outputDirectory, withIntermediateDirectories: true)
         let predictionsURL = predictions.map { URL(fileURLWithPath: $0) } ?? outputDirectory.appendingPathComponent("predictions-\(name).jsonl")

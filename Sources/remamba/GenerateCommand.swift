@@ -48,7 +48,7 @@ struct Generate: ParsableCommand {
                 throw ValidationError("\(directory.url.path): no tokenizer.json, so text cannot be encoded (use `remamba logits --ids` for raw ids)")
             }
             let tokenizer = try Tokenizer(url: tokenizerURL)
-            let model = try remamba.loadModel(directory, adapter: modelOptions.openAdapter())
+            let model = try remamba.loadModel(directory, adapter: modelOptions.openAdapter(), dtype: modelOptions.weightType)
             let ids = tokenizer.encode(text)
             if ids.isEmpty { throw ModelError.emptyPrompt }
             if ids.count > maxPromptTokens { throw ModelError.promptTooLong(length: ids.count, limit: maxPromptTokens) }

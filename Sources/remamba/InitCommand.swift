@@ -46,18 +46,8 @@ struct Init: ParsableCommand {
                 files.append(("tokenizer.json", data))
             }
             let weights = ModelInitialization.weights(configuration, includeReMamba: remamba, seed: seed)
-            // Everything goes to a temporary directory beside --out, renamed into place when complete.
-            let staging = output.deletingLastPathComponent().appendingPathComponent(".\(output.lastPathComponent).partial-\(UUID().uuidString)")
-            try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: true)
-            do {
-                for file in files { try file.data.write(to: staging.appendingPathComponent(file.name)) }
-                try SafetensorsWriter.write(weights.tensors.sorted { $0.key < $1.key }.map { ($0.key, .float32($0.value)) },
-                                            metadata: ["format": "pt"], to: staging.appendingPathComponent("model.safetensors"))
-                try FileManager.default.moveItem(at: staging, to: output)
-            } catch {
-                try? FileManager.default.removeItem(at: staging)
-                throw error
-            }
+            try ModelDirectoryWriter.write(files: files, tensors: weights.tensors.sorted { $0.key < $1.key }.map { ($0.key, .float32($0.value)) },
+                                           to: output)
             let parameters = weights.tensors.values.reduce(0) { $0 + $1.count }
             print("wrote \(out): \(parameters) parameters (seed \(seed))")
         } catch let error as ValidationError {

@@ -31,7 +31,7 @@ struct Logits: ParsableCommand {
             throw ValidationError("--prompt-length \(promptLength) is more than the \(tokens.count) ids given")
         }
         do {
-            let model = try remamba.loadModel(modelOptions.openDirectory(), adapter: modelOptions.openAdapter())
+            let model = try remamba.loadModel(modelOptions.openDirectory(), adapter: modelOptions.openAdapter(), dtype: modelOptions.weightType)
             var outputs: [(URL, Data)] = []
             let logits: Tensor
             if let model = model as? any ReMambaTraceable {

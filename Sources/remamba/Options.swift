@@ -17,8 +17,17 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("PEFT LoRA adapter directory (adapter_config.json + adapter_model.safetensors), merged into --model as PEFT's merge_and_unload does.", valueName: "dir"))
     var adapter: String?
 
+    @Option(name: .long, help: ArgumentHelp("Store the weight matrices as f32, bf16, f16 or q8 (converted at load; default: as stored in the checkpoint).", valueName: "type"))
+    var dtype: String?
+
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be ≥ 1, got \(threads)") }
+        _ = try weightType
+    }
+
+    /// --dtype as a weight type (nil: as stored).
+    var weightType: WeightType? {
+        get throws { try dtype.map { try parseWeightType($0, argument: "--dtype") } }
     }
 
     func applyThreads() {
@@ -34,6 +43,17 @@ struct ModelOptions: ParsableArguments {
     func openAdapter() throws -> PEFTAdapter? {
         guard let adapter else { return nil }
         return try PEFTAdapter(URL(fileURLWithPath: adapter))
+    }
+}
+
+/// f32, bf16, f16 or q8 (q8_0 too) as a weight type.
+func parseWeightType(_ text: String, argument: String) throws -> WeightType {
+    switch text.lowercased() {
+    case "f32", "float32": return .f32
+    case "f16", "float16": return .f16
+    case "bf16", "bfloat16": return .bf16
+    case "q8", "q8_0": return .q8_0
+    default: throw ValidationError("\(argument) must be f32, bf16, f16 or q8, got \(text)")
     }
 }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import MambaLM
+import TensorCore
 
 /// --remamba and its hyperparameters, shared by generate and logits.
 struct ReMambaOptions: ParsableArguments {
@@ -44,9 +45,9 @@ struct ReMambaOptions: ParsableArguments {
     }
 
     /// The model of `directory` (with `adapter` merged in), plain or ReMamba as asked.
-    func loadModel(_ directory: ModelDirectory, adapter: PEFTAdapter? = nil) throws -> any LanguageModel {
+    func loadModel(_ directory: ModelDirectory, adapter: PEFTAdapter? = nil, dtype: WeightType? = nil) throws -> any LanguageModel {
         let s = settings(defaults: directory.configuration.compressionDefaults)
         try s?.validate()
-        return try ModelLoader.load(directory, compression: s, adapter: adapter)
+        return try ModelLoader.load(directory, compression: s, adapter: adapter, dtype: dtype)
     }
 }

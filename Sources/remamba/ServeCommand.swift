@@ -36,7 +36,7 @@ struct Serve: AsyncParsableCommand {
                 throw ValidationError("\(directory.url.path): no tokenizer.json, which the server needs to read prompts")
             }
             let tokenizer = try Tokenizer(url: tokenizerURL)
-            let model = try remamba.loadModel(directory, adapter: modelOptions.openAdapter())
+            let model = try remamba.loadModel(directory, adapter: modelOptions.openAdapter(), dtype: modelOptions.weightType)
             var limits = ServerLimits()
             (limits.maxPromptTokens, limits.maxTokens, limits.defaultMaxTokens) = (maxPromptTokens, maxTokensLimit, defaultMaxTokens)
             service = GenerationQueue(model: model, tokenizer: tokenizer, modelName: modelName ?? directory.url.lastPathComponent,

@@ -1,4 +1,5 @@
 import Foundation
+import TensorCore
 
 /// What config.json says: the architecture and its configuration, plus ReMamba's hyperparameters
 /// when the file carries them. This is the one place that knows every spelling of config.json
@@ -69,6 +70,7 @@ public struct ModelConfiguration: Sendable, Equatable {
             throw .unsupported(path: path, what: "rms_norm = false (LayerNorm blocks)")
         }
         let compressionDefaults = try compression(object, path: path)
+        try checkQuantization(object, path: path)
         if isMamba2 {
             var hfObject = isOriginalLayout ? try mamba2FromOriginalLayout(object, path: path) : object
             if !isOriginalLayout {
@@ -223,6 +225,25 @@ public struct ModelConfiguration: Sendable, Equatable {
 
 /// Keys that config.json files of this family carry and that this engine reads or may safely ignore
 /// (initialization settings, bookkeeping, the duplicate original-layout keys of `*-hf` checkpoints).
+extension ModelConfiguration {
+    /// The `quantization_config` that `remamba quantize --format q8` writes (docs/QUANTIZATION.md): the
+    /// weights themselves say how they are stored, so this key only marks the directory for other tools
+    /// (transformers refuses an unknown `quant_method` by name). Anything else is refused here.
+    static func checkQuantization(_ object: [String: Any], path: String) throws(LoadingError) {
+        guard let value = object["quantization_config"] else { return }
+        guard let q = value as? [String: Any], q["quant_method"] as? String == Q8Configuration.method,
+              q["block_size"] as? Int == WeightType.blockSize, q.count == 2 else {
+            throw .unsupported(path: path, what: "quantization_config \(value) (this engine reads {\"quant_method\": \"\(Q8Configuration.method)\", \"block_size\": 32})")
+        }
+    }
+}
+
+/// How config.json marks a directory written by `remamba quantize --format q8`.
+public enum Q8Configuration {
+    public static let method = "remamba_q8_0"
+    public static var json: [String: Any] { ["quant_method": method, "block_size": WeightType.blockSize] }
+}
+
 enum KnownKeys {
     static let all: Set<String> = Set(MambaConfiguration.CodingKeys.allCases.map(\.rawValue)).union([
         "architectures", "model_type", "torch_dtype", "dtype", "transformers_version", "_name_or_path",
@@ -234,6 +255,7 @@ enum KnownKeys {
         "tie_embeddings", "norm_epsilon", "d_intermediate", "attn_layer_idx", "attn_cfg", "initializer_cfg",
         // the official ReMamba fork
         "ratio", "compressp_ratio", "stratio", "select", "train_select_rate_max", "train_select_rate_min",
+        "quantization_config",
     ])
     /// Hugging Face `Mamba2Config` keys (and its original-layout spelling) that are not `CodingKeys`.
     static let mamba2: Set<String> = Set(Mamba2Configuration.CodingKeys.allCases.map(\.rawValue)).union([
@@ -243,6 +265,7 @@ enum KnownKeys {
         "d_model", "n_layer", "ssm_cfg", "fused_add_norm", "pad_vocab_size_multiple", "tie_embeddings", "norm_epsilon",
         "d_intermediate", "attn_layer_idx", "attn_cfg", "initializer_cfg",
         "ratio", "compressp_ratio", "stratio", "select", "train_select_rate_max", "train_select_rate_min",
+        "quantization_config",
     ])
     static let ssmConfigurationMamba2: Set<String> = [
         "layer", "d_state", "d_conv", "expand", "headdim", "ngroups", "chunk_size", "bias", "conv_bias",

@@ -107,16 +107,16 @@ struct AdapterMergePlan {
     }
 
     /// Applies the plan to the base weights (which lack the replaced tensors).
-    func apply(to tensors: inout [String: Tensor], from file: SafetensorsFile) throws(LoadingError) {
-        for (name, key) in replacements { tensors[name] = try file.tensor(key) }
+    func apply(to weights: inout WeightMap, from file: SafetensorsFile) throws(LoadingError) {
+        for (name, key) in replacements { weights[name] = try file.tensor(key) }
         for (name, key) in copies {
-            guard try file.tensor(key) == tensors[name] else {
+            guard try file.tensor(key) == weights.tensorIfPresent(name) else {
                 throw .unsupported(path: file.path, what: "\"\(key)\" and \"\(replacements[name]!)\" are different copies of "
                                    + "the one tied matrix \(name)")
             }
         }
         for delta in deltas {
-            try Self.addDelta(to: &tensors[delta.name]!, a: file.tensor(delta.a), b: file.tensor(delta.b),
+            try Self.addDelta(to: &weights[delta.name], a: file.tensor(delta.a), b: file.tensor(delta.b),
                               scale: scale, isEmbedding: delta.isEmbedding)
         }
     }
@@ -155,7 +155,7 @@ extension WeightMap {
             guard let modelName = sanitize(name) else { return nil }
             return replaced.contains(modelName) ? nil : modelName
         }
-        try plan.apply(to: &weights.tensors, from: adapter.file)
+        try plan.apply(to: &weights, from: adapter.file)
         return weights
     }
 }

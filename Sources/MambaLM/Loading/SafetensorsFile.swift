@@ -6,11 +6,14 @@ import Glibc
 
 /// A safetensors file, memory-mapped. The header is checked completely on open (length, JSON, dtypes,
 /// sizes, offsets in range and not overlapping), so a truncated or corrupt file fails here with its
-/// path, never later with a crash. F16 and BF16 are converted to Float32 when a tensor is read.
+/// path, never later with a crash. `weight(_:)` views a tensor in place, as stored (zero-copy); `tensor(_:)`
+/// converts it to a Float32 `Tensor`.
 public final class SafetensorsFile: @unchecked Sendable {
     public enum DType: String, Sendable {
-        case f32 = "F32", f16 = "F16", bf16 = "BF16", i64 = "I64", i32 = "I32"
-        var size: Int { switch self { case .f32, .i32: 4; case .f16, .bf16: 2; case .i64: 8 } }
+        case f32 = "F32", f16 = "F16", bf16 = "BF16", i64 = "I64", i32 = "I32", i8 = "I8"
+        var size: Int { switch self { case .f32, .i32: 4; case .f16, .bf16: 2; case .i64: 8; case .i8: 1 } }
+        /// The weight type of a float tensor (nil for integers).
+        var weightType: WeightType? { switch self { case .f32: .f32; case .f16: .f16; case .bf16: .bf16; default: nil } }
     }
 
     public struct Entry: Sendable {
@@ -104,25 +107,58 @@ public final class SafetensorsFile: @unchecked Sendable {
 
     public var names: [String] { entries.keys.sorted() }
 
+    /// The tensor `name` as stored, viewed in the mapped file (this file stays mapped while the weight lives).
+    /// An int8 `name` is the values of a Q8_0 weight whose Float16 scales are `scales`.
+    public func weight(_ name: String, scales: String? = nil) throws(LoadingError) -> Weight {
+        let entry = try floatEntry(name, allowing: scales == nil ? nil : .i8)
+        let values = base + dataStart + entry.begin
+        guard let scales else {
+            let type = entry.dtype.weightType!
+            guard Int(bitPattern: values) % entry.dtype.size == 0 else {
+                // Misaligned in the file (a writer that does not pad): decoded into memory of its own.
+                return Weight(try tensor(name), as: type)
+            }
+            return Weight(shape: entry.shape, type: type, values: values, owner: self)
+        }
+        guard let scaleEntry = entries[scales], scaleEntry.dtype == .f16 else {
+            throw .corruptSafetensors(path: path, reason: "the Q8_0 weight \"\(name)\" needs F16 scales \"\(scales)\"")
+        }
+        let columns = entry.shape.last ?? 1
+        let scaleShape = Array(entry.shape.dropLast()) + [columns / WeightType.blockSize]
+        guard columns % WeightType.blockSize == 0, scaleEntry.shape == scaleShape else {
+            throw .wrongShape(key: scales, path: path, expected: scaleShape, found: scaleEntry.shape)
+        }
+        let scalePointer = base + dataStart + scaleEntry.begin
+        guard Int(bitPattern: scalePointer) % 2 == 0 else {
+            throw .corruptSafetensors(path: path, reason: "the scales \"\(scales)\" are not 2-byte aligned")
+        }
+        return Weight(shape: entry.shape, type: .q8_0, values: values,
+                      scales: scalePointer.assumingMemoryBound(to: Float16.self), owner: self)
+    }
+
+    /// The entry of a float tensor (or of `allowing`), else an error naming it.
+    private func floatEntry(_ name: String, allowing other: DType? = nil) throws(LoadingError) -> Entry {
+        guard let entry = entries[name] else { throw .missingTensor(key: name, expectedShape: [], directory: path) }
+        guard entry.dtype.weightType != nil || entry.dtype == other else {
+            throw .unknownDType(path: path, tensor: name, dtype: entry.dtype.rawValue + " (an integer tensor where weights were expected)")
+        }
+        return entry
+    }
+
     /// The tensor `name` as Float32 (converted from F16/BF16; integer tensors are refused).
     public func tensor(_ name: String) throws(LoadingError) -> Tensor {
-        guard let entry = entries[name] else { throw .missingTensor(key: name, expectedShape: [], directory: path) }
+        let entry = try floatEntry(name)
         let count = entry.shape.reduce(1, *)
         let source = base + dataStart + entry.begin
         var values = [Float](repeating: 0, count: count)
         values.withUnsafeMutableBufferPointer { out in
-            switch entry.dtype {
-            case .f32:
-                for i in 0..<count { out[i] = source.loadUnaligned(fromByteOffset: 4 * i, as: Float.self) }
-            case .f16:
-                for i in 0..<count { out[i] = Float(Float16(bitPattern: source.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) }
-            case .bf16:
-                for i in 0..<count { out[i] = Float(bitPattern: UInt32(source.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)) << 16) }
-            case .i64, .i32: break
+            for i in 0..<count {
+                switch entry.dtype {
+                case .f32: out[i] = source.loadUnaligned(fromByteOffset: 4 * i, as: Float.self)
+                case .f16: out[i] = Float(Float16(bitPattern: source.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
+                default: out[i] = Float(bitPattern: UInt32(source.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)) << 16)
+                }
             }
-        }
-        if entry.dtype == .i64 || entry.dtype == .i32 {
-            throw .unknownDType(path: path, tensor: name, dtype: entry.dtype.rawValue + " (an integer tensor where weights were expected)")
         }
         return Tensor(shape: entry.shape, data: values)
     }

@@ -7,22 +7,21 @@ public enum SafetensorsWriter {
     public enum Value {
         case float32(Tensor)
         case int64([Int], shape: [Int])
+        /// As stored: F32, F16, BF16, or Q8_0 as two tensors, `name.q8_0` (I8) and `name.q8_0_scales` (F16).
+        case weight(Weight)
     }
 
     public static func write(_ tensors: [(String, Value)], metadata: [String: String] = [:], to url: URL) throws {
+        // Larger elements first: every tensor then starts at a multiple of its element size (the data
+        // section starts at a multiple of 8), so a reader can use it in place.
+        let pieces = tensors.flatMap(pieces).enumerated().sorted { ($0.element.elementSize, $1.offset) > ($1.element.elementSize, $0.offset) }
         var header: [String: Any] = [:]
         if !metadata.isEmpty { header["__metadata__"] = metadata }
         var body = Data()
-        for (name, value) in tensors {
+        for (_, piece) in pieces {
             let begin = body.count
-            switch value {
-            case .float32(let t):
-                t.data.withUnsafeBytes { body.append(contentsOf: $0) }
-                header[name] = ["dtype": "F32", "shape": t.shape, "data_offsets": [begin, body.count]]
-            case .int64(let values, let shape):
-                values.map { Int64($0).littleEndian }.withUnsafeBytes { body.append(contentsOf: $0) }
-                header[name] = ["dtype": "I64", "shape": shape, "data_offsets": [begin, body.count]]
-            }
+            body.append(piece.bytes)
+            header[piece.name] = ["dtype": piece.dtype, "shape": piece.shape, "data_offsets": [begin, body.count]]
         }
         var json = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
         while json.count % 8 != 0 { json.append(0x20) }  // pad with spaces, as the format allows
@@ -31,6 +30,36 @@ public enum SafetensorsWriter {
         file.append(json)
         file.append(body)
         try AtomicFile.write(file, to: url)
+    }
+
+    private struct Piece {
+        let name, dtype: String
+        let shape: [Int]
+        let elementSize: Int
+        let bytes: Data
+    }
+
+    /// The stored tensors of one value (two for a Q8_0 weight).
+    private static func pieces(_ entry: (String, Value)) -> [Piece] {
+        let (name, value) = entry
+        switch value {
+        case .float32(let t):
+            return [Piece(name: name, dtype: "F32", shape: t.shape, elementSize: 4, bytes: t.data.withUnsafeBytes { Data($0) })]
+        case .int64(let values, let shape):
+            return [Piece(name: name, dtype: "I64", shape: shape, elementSize: 8,
+                          bytes: values.map { Int64($0).littleEndian }.withUnsafeBytes { Data($0) })]
+        case .weight(let w):
+            return w.withStoredBytes { values, scales in
+                let dtype = ["f32": "F32", "f16": "F16", "bf16": "BF16", "q8_0": "I8"][w.type.rawValue]!
+                var result = [Piece(name: w.type == .q8_0 ? name + Q8Names.valuesSuffix : name, dtype: dtype, shape: w.shape,
+                                    elementSize: w.type.valueSize, bytes: Data(values))]
+                if let scales {
+                    result.append(Piece(name: name + Q8Names.scalesSuffix, dtype: "F16",
+                                        shape: Array(w.shape.dropLast()) + [w.columns / WeightType.blockSize], elementSize: 2, bytes: Data(scales)))
+                }
+                return result
+            }
+        }
     }
 }
 

@@ -20,6 +20,8 @@ public protocol Backbone: LanguageModel {
     var parameterCount: Int { get }
     /// Whether lm_head is the embedding matrix.
     var tiedEmbeddings: Bool { get }
+    /// The embedding matrix [V, D], as stored.
+    var embeddingTable: Weight { get }
 }
 
 /// Which output rows a chunked pass keeps (everything else is dropped as soon as it is computed).

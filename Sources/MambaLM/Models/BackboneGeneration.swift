@@ -40,11 +40,12 @@ extension Backbone {
     }
 }
 
-/// Rows `ids` of an embedding table [V, D]: [L] → [L, D].
-func embeddingRows(_ table: Tensor, _ ids: [Int]) -> Tensor {
+/// Rows `ids` of an embedding table [V, D], decoded to Float32: [L] → [L, D].
+func embeddingRows(_ table: Weight, _ ids: [Int]) -> Tensor {
     let d = table.columns
-    var out = [Float]()
-    out.reserveCapacity(ids.count * d)
-    for id in ids { out.append(contentsOf: table.row(id)) }
-    return Tensor(shape: [ids.count, d], data: out)
+    var out = Tensor(zeros: [ids.count, d])
+    out.data.withUnsafeMutableBufferPointer { p in
+        for (t, id) in ids.enumerated() { table.decodeRows(id..<(id + 1), into: p.baseAddress! + t * d) }
+    }
+    return out
 }

@@ -5,10 +5,10 @@ import TensorCore
 /// Immutable; all recurrent state lives in `ModelState`. Legend: L length, D d_model, V vocab.
 public struct MambaModel: Backbone {
     public let configuration: MambaConfiguration
-    let embeddings: Tensor      // [V, D]
+    let embeddings: Weight      // [V, D]
     let layers: [MambaLayer]
     let finalNorm: Tensor       // [D]
-    let lmHead: Tensor          // [V, D] (the embeddings when tied)
+    let lmHead: Weight          // [V, D] (the embeddings when tied)
     /// Prompts are processed in pieces of this many tokens, so memory does not grow with their length.
     public var prefillChunk = 512
 
@@ -19,6 +19,7 @@ public struct MambaModel: Backbone {
     public var deltaOffsetSize: Int { configuration.innerSize }
     public var eosTokenID: Int? { configuration.eosTokenID }
     public var tiedEmbeddings: Bool { configuration.tieWordEmbeddings }
+    public var embeddingTable: Weight { embeddings }
 
     /// Names and shapes of every tensor of the checkpoint, as Hugging Face names them.
     public static func expectedWeights(_ c: MambaConfiguration) -> [String: [Int]] {
@@ -41,10 +42,10 @@ public struct MambaModel: Backbone {
 
     public init(weights: WeightMap, configuration c: MambaConfiguration) {
         configuration = c
-        embeddings = weights["backbone.embeddings.weight"]
+        embeddings = weights.weight("backbone.embeddings.weight")
         layers = (0..<c.numberOfLayers).map { MambaLayer(weights, prefix: "backbone.layers.\($0)", configuration: c) }
         finalNorm = weights["backbone.norm_f.weight"]
-        lmHead = c.tieWordEmbeddings ? embeddings : weights["lm_head.weight"]
+        lmHead = c.tieWordEmbeddings ? embeddings : weights.weight("lm_head.weight")
     }
 
     public init(directory: ModelDirectory) throws(LoadingError) {

@@ -7,10 +7,10 @@ import TensorCore
 /// Generation (prefill, step, forward) comes from `Backbone`. Legend: L length, D d_model, V vocab, H heads.
 public struct Mamba2Model: Backbone {
     public let configuration: Mamba2Configuration
-    let embeddings: Tensor      // [V, D]
+    let embeddings: Weight      // [V, D]
     let layers: [Mamba2Layer]
     let finalNorm: Tensor       // [D]
-    let lmHead: Tensor          // [V, D] (the embeddings when tied)
+    let lmHead: Weight          // [V, D] (the embeddings when tied)
     /// Prompts are processed in pieces of this many tokens, so memory does not grow with their length.
     /// Within a piece the scan runs in chunks of `chunk_size`.
     public var prefillChunk = 512
@@ -24,6 +24,7 @@ public struct Mamba2Model: Backbone {
     public var deltaOffsetSize: Int { configuration.numberOfHeads }
     public var eosTokenID: Int? { configuration.eosTokenID }
     public var tiedEmbeddings: Bool { configuration.tieWordEmbeddings }
+    public var embeddingTable: Weight { embeddings }
 
     /// Names and shapes of every tensor of the checkpoint, as Hugging Face names them.
     public static func expectedWeights(_ c: Mamba2Configuration) -> [String: [Int]] {
@@ -46,10 +47,10 @@ public struct Mamba2Model: Backbone {
 
     public init(weights: WeightMap, configuration c: Mamba2Configuration) {
         configuration = c
-        embeddings = weights["backbone.embeddings.weight"]
+        embeddings = weights.weight("backbone.embeddings.weight")
         layers = (0..<c.numberOfLayers).map { Mamba2Layer(weights, prefix: "backbone.layers.\($0)", configuration: c) }
         finalNorm = weights["backbone.norm_f.weight"]
-        lmHead = c.tieWordEmbeddings ? embeddings : weights["lm_head.weight"]
+        lmHead = c.tieWordEmbeddings ? embeddings : weights.weight("lm_head.weight")
     }
 
     public init(directory: ModelDirectory) throws(LoadingError) {

@@ -18,7 +18,7 @@ public struct Mamba2Layer: Sendable {
     }
 
     let norm: Tensor             // [D]
-    let inProjection: Tensor     // [E + X + H, D]
+    let inProjection: Weight     // [E + X + H, D]
     let inProjectionBias: Tensor?
     let convolution: Tensor      // [X, k]
     let convolutionBias: Tensor? // [X]
@@ -26,7 +26,7 @@ public struct Mamba2Layer: Sendable {
     let A: Tensor                // [H], = −exp(A_log)
     let D: Tensor                // [H]
     let gatedNorm: Tensor        // [E]
-    let outProjection: Tensor    // [D, E]
+    let outProjection: Weight    // [D, E]
     let outProjectionBias: Tensor?
     let configuration: Mamba2Configuration
 
@@ -50,17 +50,17 @@ public struct Mamba2Layer: Sendable {
     init(_ weights: WeightMap, prefix p: String, configuration c: Mamba2Configuration) {
         configuration = c
         norm = weights["\(p).norm.weight"]
-        inProjection = weights["\(p).mixer.in_proj.weight"]
-        inProjectionBias = weights.tensors["\(p).mixer.in_proj.bias"]
+        inProjection = weights.weight("\(p).mixer.in_proj.weight")
+        inProjectionBias = weights.tensorIfPresent("\(p).mixer.in_proj.bias")
         convolution = weights["\(p).mixer.conv1d.weight"].reshaped([c.convolutionDimension, c.convolutionKernel])
-        convolutionBias = weights.tensors["\(p).mixer.conv1d.bias"]
+        convolutionBias = weights.tensorIfPresent("\(p).mixer.conv1d.bias")
         dtBias = weights["\(p).mixer.dt_bias"]
         let aLog = weights["\(p).mixer.A_log"]
         A = Tensor(shape: aLog.shape, data: aLog.data.map { -Foundation.exp($0) })
         D = weights["\(p).mixer.D"]
         gatedNorm = weights["\(p).mixer.norm.weight"]
-        outProjection = weights["\(p).mixer.out_proj.weight"]
-        outProjectionBias = weights.tensors["\(p).mixer.out_proj.bias"]
+        outProjection = weights.weight("\(p).mixer.out_proj.weight")
+        outProjectionBias = weights.tensorIfPresent("\(p).mixer.out_proj.bias")
     }
 
     func makeState() -> LayerState {

@@ -4,16 +4,16 @@ import TensorCore
 /// Legend: L length, D d_model, E d_inner, N d_state, R dt_rank, k conv_kernel.
 public struct MambaLayer: Sendable {
     let norm: Tensor            // [D]
-    let inProjection: Tensor    // [2E, D]
+    let inProjection: Weight    // [2E, D]
     let inProjectionBias: Tensor?
     let convolution: Tensor     // [E, k]
     let convolutionBias: Tensor?
-    let xProjection: Tensor     // [R + 2N, E]
-    let dtProjection: Tensor    // [E, R]
+    let xProjection: Weight     // [R + 2N, E]
+    let dtProjection: Weight    // [E, R]
     let dtProjectionBias: Tensor // [E]
     let A: Tensor               // [E, N], = −exp(A_log)
     let D: Tensor               // [E]
-    let outProjection: Tensor   // [D, E]
+    let outProjection: Weight   // [D, E]
     let outProjectionBias: Tensor?
     let configuration: MambaConfiguration
 
@@ -38,18 +38,18 @@ public struct MambaLayer: Sendable {
     init(_ weights: WeightMap, prefix p: String, configuration c: MambaConfiguration) {
         configuration = c
         norm = weights["\(p).norm.weight"]
-        inProjection = weights["\(p).mixer.in_proj.weight"]
-        inProjectionBias = weights.tensors["\(p).mixer.in_proj.bias"]
+        inProjection = weights.weight("\(p).mixer.in_proj.weight")
+        inProjectionBias = weights.tensorIfPresent("\(p).mixer.in_proj.bias")
         convolution = weights["\(p).mixer.conv1d.weight"].reshaped([c.innerSize, c.convolutionKernel])
-        convolutionBias = weights.tensors["\(p).mixer.conv1d.bias"]
-        xProjection = weights["\(p).mixer.x_proj.weight"]
-        dtProjection = weights["\(p).mixer.dt_proj.weight"]
+        convolutionBias = weights.tensorIfPresent("\(p).mixer.conv1d.bias")
+        xProjection = weights.weight("\(p).mixer.x_proj.weight")
+        dtProjection = weights.weight("\(p).mixer.dt_proj.weight")
         dtProjectionBias = weights["\(p).mixer.dt_proj.bias"]
         let aLog = weights["\(p).mixer.A_log"]
         A = Tensor(shape: aLog.shape, data: aLog.data.map { -Foundation.exp($0) })
         D = weights["\(p).mixer.D"]
-        outProjection = weights["\(p).mixer.out_proj.weight"]
-        outProjectionBias = weights.tensors["\(p).mixer.out_proj.bias"]
+        outProjection = weights.weight("\(p).mixer.out_proj.weight")
+        outProjectionBias = weights.tensorIfPresent("\(p).mixer.out_proj.bias")
     }
 
     func makeState() -> LayerState {

@@ -1,40 +1,73 @@
 import Foundation
+import TensorCore
 
 /// Opens a model directory and builds the model its config.json describes: plain, or ReMamba when
 /// `compression` is given (the checkpoint must then carry ReMamba's tensors). With a PEFT LoRA `adapter`,
 /// its weights are merged into the base's as `merge_and_unload` does; ReMamba's tensors may then come
-/// from the adapter's modules_to_save (the layout of the authors' release).
+/// from the adapter's modules_to_save (the layout of the authors' release). Weights stay as stored
+/// (memory-mapped) unless `dtype` asks for another type, to which the streamed matrices are converted
+/// at load (`StreamedMatrices`).
 public enum ModelLoader {
     public static func load(_ directory: ModelDirectory, compression: CompressionSettings? = nil,
-                            adapter: PEFTAdapter? = nil) throws -> any LanguageModel {
+                            adapter: PEFTAdapter? = nil, dtype: WeightType? = nil) throws -> any LanguageModel {
         switch directory.configuration.architecture {
         case .mamba(let c):
-            return try build(directory, compression: compression, adapter: adapter, expected: MambaModel.expectedWeights(c),
-                             sanitize: MambaModel.sanitize(c), hiddenSize: c.hiddenSize, layers: c.numberOfLayers,
-                             deltaOffsetSize: c.innerSize) { MambaModel(weights: $0, configuration: c) }
+            let names = names(MambaModel.self, MambaModel.expectedWeights(c), MambaModel.sanitize(c),
+                              hiddenSize: c.hiddenSize, layers: c.numberOfLayers, deltaOffsetSize: c.innerSize)
+            return try build(directory, names, compression: compression, adapter: adapter, dtype: dtype) { MambaModel(weights: $0, configuration: c) }
         case .mamba2(let c):
-            return try build(directory, compression: compression, adapter: adapter, expected: Mamba2Model.expectedWeights(c),
-                             sanitize: Mamba2Model.sanitize(c), hiddenSize: c.hiddenSize, layers: c.numberOfLayers,
-                             deltaOffsetSize: c.numberOfHeads) { Mamba2Model(weights: $0, configuration: c) }
+            let names = names(Mamba2Model.self, Mamba2Model.expectedWeights(c), Mamba2Model.sanitize(c),
+                              hiddenSize: c.hiddenSize, layers: c.numberOfLayers, deltaOffsetSize: c.numberOfHeads)
+            return try build(directory, names, compression: compression, adapter: adapter, dtype: dtype) { Mamba2Model(weights: $0, configuration: c) }
         }
     }
 
-    static func build<Base: Backbone>(_ directory: ModelDirectory, compression: CompressionSettings?, adapter: PEFTAdapter?,
-                                      expected plain: [String: [Int]],
-                                      sanitize: @escaping (String) -> String?, hiddenSize: Int, layers: Int, deltaOffsetSize: Int,
-                                      make: (WeightMap) -> Base) throws -> any LanguageModel {
-        let extra = ReMambaModel<Base>.expectedWeights(hiddenSize: hiddenSize, layers: layers, deltaOffsetSize: deltaOffsetSize)
-        let hasReMamba = directory.tensorFiles["backbone.Q_proj.0.weight"] != nil || adapter?.providesWhole("backbone.Q_proj.0.weight") == true
+    /// Every tensor of the checkpoint, strictly checked and as stored: the model's, and ReMamba's when
+    /// the checkpoint has them (what `remamba quantize` rewrites).
+    public static func storedWeights(_ directory: ModelDirectory) throws -> WeightMap {
+        let n: CheckpointNames
+        switch directory.configuration.architecture {
+        case .mamba(let c):
+            n = names(MambaModel.self, MambaModel.expectedWeights(c), MambaModel.sanitize(c),
+                      hiddenSize: c.hiddenSize, layers: c.numberOfLayers, deltaOffsetSize: c.innerSize)
+        case .mamba2(let c):
+            n = names(Mamba2Model.self, Mamba2Model.expectedWeights(c), Mamba2Model.sanitize(c),
+                      hiddenSize: c.hiddenSize, layers: c.numberOfLayers, deltaOffsetSize: c.numberOfHeads)
+        }
+        let expected = n.hasReMamba(directory, adapter: nil) ? n.plain.merging(n.extra) { a, _ in a } : n.plain
+        return try WeightMap.load(from: directory, expected: expected, sanitize: n.sanitize)
+    }
+
+    /// A family's tensor names: the plain model's, ReMamba's extra modules, and the checkpoint renames.
+    struct CheckpointNames {
+        let plain: [String: [Int]]
+        let extra: [String: [Int]]
+        let sanitize: (String) -> String?
+
+        func hasReMamba(_ directory: ModelDirectory, adapter: PEFTAdapter?) -> Bool {
+            directory.tensorFiles["backbone.Q_proj.0.weight"] != nil || adapter?.providesWhole("backbone.Q_proj.0.weight") == true
+        }
+    }
+
+    static func names<Base: Backbone>(_: Base.Type, _ plain: [String: [Int]], _ sanitize: @escaping (String) -> String?,
+                                      hiddenSize: Int, layers: Int, deltaOffsetSize: Int) -> CheckpointNames {
+        CheckpointNames(plain: plain, extra: ReMambaModel<Base>.expectedWeights(hiddenSize: hiddenSize, layers: layers, deltaOffsetSize: deltaOffsetSize),
+                        sanitize: sanitize)
+    }
+
+    static func build<Base: Backbone>(_ directory: ModelDirectory, _ n: CheckpointNames, compression: CompressionSettings?,
+                                      adapter: PEFTAdapter?, dtype: WeightType?, make: (WeightMap) -> Base) throws -> any LanguageModel {
+        let hasReMamba = n.hasReMamba(directory, adapter: adapter)
         guard let compression else {
             // A ReMamba checkpoint run as the plain model: its extra tensors are left unread.
-            let weights = try WeightMap.load(from: directory, adapter: adapter, expected: plain) { name in
-                hasReMamba && extra[name] != nil ? nil : sanitize(name)
+            let weights = try WeightMap.load(from: directory, adapter: adapter, expected: n.plain) { name in
+                hasReMamba && n.extra[name] != nil ? nil : n.sanitize(name)
             }
-            return make(weights)
+            return make(StreamedMatrices.convert(weights, to: dtype))
         }
         guard hasReMamba else { throw CompressionError.notAReMambaCheckpoint(directory: directory.url.path) }
-        let weights = try WeightMap.load(from: directory, adapter: adapter, expected: plain.merging(extra) { a, _ in a },
-                                         sanitize: sanitize)
+        let weights = StreamedMatrices.convert(try WeightMap.load(from: directory, adapter: adapter,
+                                                                  expected: n.plain.merging(n.extra) { a, _ in a }, sanitize: n.sanitize), to: dtype)
         return ReMambaModel(base: make(weights), weights: weights, settings: compression)
     }
 }

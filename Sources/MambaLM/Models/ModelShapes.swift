@@ -29,18 +29,20 @@ public enum ModelShape: String, CaseIterable, Sendable {
         }
     }
 
-    /// A model of this shape with seeded random weights, and its weights (with ReMamba's modules too).
-    public func randomModel(seed: UInt64 = 0) -> (any Backbone, WeightMap) {
+    /// A model of this shape with seeded random weights, and its weights (with ReMamba's modules too);
+    /// the streamed matrices stored as `dtype`, each converted as soon as it is drawn (so memory never
+    /// holds the whole model in Float32).
+    public func randomModel(seed: UInt64 = 0, dtype: WeightType = .f32) -> (any Backbone, WeightMap) {
         switch architecture {
         case .mamba(let c):
             let w = WeightMap.random(MambaModel.expectedWeights(c).merging(
                 ReMambaModel<MambaModel>.expectedWeights(hiddenSize: c.hiddenSize, layers: c.numberOfLayers, deltaOffsetSize: c.innerSize)) { a, _ in a },
-                seed: seed)
+                seed: seed, dtype: dtype)
             return (MambaModel(weights: w, configuration: c), w)
         case .mamba2(let c):
             let w = WeightMap.random(Mamba2Model.expectedWeights(c).merging(
                 ReMambaModel<Mamba2Model>.expectedWeights(hiddenSize: c.hiddenSize, layers: c.numberOfLayers, deltaOffsetSize: c.numberOfHeads)) { a, _ in a },
-                seed: seed)
+                seed: seed, dtype: dtype)
             return (Mamba2Model(weights: w, configuration: c), w)
         }
     }
@@ -49,9 +51,9 @@ public enum ModelShape: String, CaseIterable, Sendable {
 extension WeightMap {
     /// Seeded random tensors of sane scale for the given names and shapes: matrices N(0, 1/fan_in),
     /// norms and D at 1, A_log = log(1 + 8|N(0,1)|) (decays between 1 and ~30), biases small.
-    public static func random(_ expected: [String: [Int]], seed: UInt64) -> WeightMap {
+    public static func random(_ expected: [String: [Int]], seed: UInt64, dtype: WeightType = .f32) -> WeightMap {
         var generator = SeededGenerator(seed: seed)
-        var tensors: [String: Tensor] = [:]
+        var weights: [String: Weight] = [:]
         for (name, shape) in expected.sorted(by: { $0.key < $1.key }) {
             let fanIn = shape.count > 1 ? shape.dropFirst().reduce(1, *) : 1
             var t = Tensor.randomNormal(shape, std: shape.count > 1 ? 1 / Float(fanIn).squareRoot() : 0.1, generator: &generator)
@@ -59,9 +61,10 @@ extension WeightMap {
             if name.hasSuffix("norm.weight") || name.hasSuffix("norm_f.weight") || name.hasSuffix(".D") {
                 t = Tensor(shape: shape, repeating: 1)
             }
-            tensors[name] = t
+            let stored = StreamedMatrices.contains(name) && dtype.canStore(columns: t.columns) ? dtype : .f32
+            weights[name] = Weight(t, as: stored)
         }
-        return WeightMap(tensors: tensors)
+        return WeightMap(weights: weights)
     }
 }
 

@@ -71,10 +71,10 @@ extension SelectiveScan {
             Parallel.forEachRange(blocks) { range in
                 // dB and dC sum over channels, i.e. over blocks: each worker keeps 16-lane partial sums
                 // [L, N] over its blocks and adds their lane sums to dB, dC once, under the lock.
-                let partialB = UnsafeMutablePointer<Float16x>.allocate(capacity: l * n)
-                let partialC = UnsafeMutablePointer<Float16x>.allocate(capacity: l * n)
-                partialB.initialize(repeating: Float16x(), count: l * n)
-                partialC.initialize(repeating: Float16x(), count: l * n)
+                let partialB = UnsafeMutablePointer<Float32x16>.allocate(capacity: l * n)
+                let partialC = UnsafeMutablePointer<Float32x16>.allocate(capacity: l * n)
+                partialB.initialize(repeating: Float32x16(), count: l * n)
+                partialC.initialize(repeating: Float32x16(), count: l * n)
                 defer { partialB.deallocate(); partialC.deallocate() }
                 for block in range {
                     scanBlockBackward(io, firstChannel: block * lanes, partialB: partialB, partialC: partialC)
@@ -99,31 +99,31 @@ extension SelectiveScan {
     /// (x = Δ = dy = 0), so they add nothing to dB, dC.
     @inline(__always)
     static func scanBlockBackward(_ io: ScanGradientPointers, firstChannel c0: Int,
-                                  partialB: UnsafeMutablePointer<Float16x>, partialC: UnsafeMutablePointer<Float16x>) {
+                                  partialB: UnsafeMutablePointer<Float32x16>, partialC: UnsafeMutablePointer<Float32x16>) {
         let (e, n, chunk) = (io.channels, io.states, io.chunk)
         let width = min(lanes, e - c0)
-        let a = UnsafeMutablePointer<Float16x>.allocate(capacity: n)
-        let carry = UnsafeMutablePointer<Float16x>.allocate(capacity: n)          // g_t flowing to t − 1
-        let dAsum = UnsafeMutablePointer<Float16x>.allocate(capacity: n)
-        let h = UnsafeMutablePointer<Float16x>.allocate(capacity: (chunk + 1) * n) // h at chunk steps 0…chunk
-        let decay = UnsafeMutablePointer<Float16x>.allocate(capacity: chunk * n)   // a_t of the chunk
+        let a = UnsafeMutablePointer<Float32x16>.allocate(capacity: n)
+        let carry = UnsafeMutablePointer<Float32x16>.allocate(capacity: n)          // g_t flowing to t − 1
+        let dAsum = UnsafeMutablePointer<Float32x16>.allocate(capacity: n)
+        let h = UnsafeMutablePointer<Float32x16>.allocate(capacity: (chunk + 1) * n) // h at chunk steps 0…chunk
+        let decay = UnsafeMutablePointer<Float32x16>.allocate(capacity: chunk * n)   // a_t of the chunk
         defer { a.deallocate(); carry.deallocate(); dAsum.deallocate(); h.deallocate(); decay.deallocate() }
         for s in 0..<n {
-            var av = Float16x()
+            var av = Float32x16()
             for lane in 0..<width { av[lane] = io.A[(c0 + lane) * n + s] }
             a[s] = av
-            carry[s] = Float16x()
-            dAsum[s] = Float16x()
+            carry[s] = Float32x16()
+            dAsum[s] = Float32x16()
         }
         let d = load(io.D + c0, width)
-        var dDsum = Float16x()
+        var dDsum = Float32x16()
         let chunks = (io.length + chunk - 1) / chunk
         for k in stride(from: chunks - 1, through: 0, by: -1) {
             let t0 = k * chunk, t1 = min(io.length, t0 + chunk)
             // Recompute h_{t0} … h_{t1} exactly as the forward does.
             let saved = io.checkpoints + k * e * n
             for s in 0..<n {
-                var hv = Float16x()
+                var hv = Float32x16()
                 for lane in 0..<width { hv[lane] = saved[(c0 + lane) * n + s] }
                 h[s] = hv
             }
@@ -146,7 +146,7 @@ extension SelectiveScan {
                 let dyv = load(io.dy + row, width)
                 let dtx = dt * xv
                 dDsum += dyv * xv
-                var gB = Float16x(), dDecay = Float16x()
+                var gB = Float32x16(), dDecay = Float32x16()
                 let bt = io.B + t * n, ct = io.C + t * n
                 let pb = partialB + t * n, pc = partialC + t * n
                 for s in 0..<n {
@@ -175,7 +175,7 @@ extension SelectiveScan {
     }
 
     @inline(__always)
-    static func load(_ p: UnsafeMutablePointer<Float>, _ width: Int) -> Float16x { load(UnsafePointer(p), width) }
+    static func load(_ p: UnsafeMutablePointer<Float>, _ width: Int) -> Float32x16 { load(UnsafePointer(p), width) }
 
     /// The slow twin: every state kept, the same formulas in Double.
     public static func backwardReference(x: Tensor, delta: Tensor, A: Tensor, B: Tensor, C: Tensor, D: Tensor,

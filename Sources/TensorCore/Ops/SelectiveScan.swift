@@ -44,11 +44,11 @@ public enum SelectiveScan {
     static func scanBlock(_ io: ScanPointers, firstChannel c0: Int) {
         let (e, n) = (io.channels, io.states)
         let width = min(lanes, e - c0)
-        let a = UnsafeMutablePointer<Float16x>.allocate(capacity: n)
-        let h = UnsafeMutablePointer<Float16x>.allocate(capacity: n)
+        let a = UnsafeMutablePointer<Float32x16>.allocate(capacity: n)
+        let h = UnsafeMutablePointer<Float32x16>.allocate(capacity: n)
         defer { a.deallocate(); h.deallocate() }
         for s in 0..<n {
-            var av = Float16x(), hv = Float16x()
+            var av = Float32x16(), hv = Float32x16()
             for lane in 0..<width {
                 av[lane] = io.A[(c0 + lane) * n + s]
                 hv[lane] = io.state[(c0 + lane) * n + s]
@@ -78,16 +78,16 @@ public enum SelectiveScan {
     }
 
     @inline(__always)
-    static func load(_ p: UnsafePointer<Float>, _ width: Int) -> Float16x {
-        if width == lanes { return UnsafeRawPointer(p).loadUnaligned(as: Float16x.self) }
-        var v = Float16x()
+    static func load(_ p: UnsafePointer<Float>, _ width: Int) -> Float32x16 {
+        if width == lanes { return UnsafeRawPointer(p).loadUnaligned(as: Float32x16.self) }
+        var v = Float32x16()
         for i in 0..<width { v[i] = p[i] }
         return v
     }
 
     @inline(__always)
-    static func store(_ v: Float16x, _ p: UnsafeMutablePointer<Float>, _ width: Int) {
-        if width == lanes { UnsafeMutableRawPointer(p).storeBytes(of: v, as: Float16x.self); return }
+    static func store(_ v: Float32x16, _ p: UnsafeMutablePointer<Float>, _ width: Int) {
+        if width == lanes { UnsafeMutableRawPointer(p).storeBytes(of: v, as: Float32x16.self); return }
         for i in 0..<width { p[i] = v[i] }
     }
 

@@ -185,7 +185,7 @@ extension StateSpaceDuality {
                     let hp = states + i * pn + row * n, hn = states + (i + 1) * pn + row * n
                     let input = dt * xv
                     // 16 states at a time (the two dot products would otherwise not vectorize), then the rest.
-                    var gBLanes = Float16x(), ghLanes = Float16x()
+                    var gBLanes = Float32x16(), ghLanes = Float32x16()
                     var s = 0
                     while s + 16 <= n {
                         let gs = lanes(g + s) + dyv * lanes(ct + s)   // G_t[row, s ..< s+16]
@@ -219,11 +219,11 @@ extension StateSpaceDuality {
     }
 
     @inline(__always)
-    static func lanes(_ p: UnsafePointer<Float>) -> Float16x { UnsafeRawPointer(p).loadUnaligned(as: Float16x.self) }
+    static func lanes(_ p: UnsafePointer<Float>) -> Float32x16 { UnsafeRawPointer(p).loadUnaligned(as: Float32x16.self) }
     @inline(__always)
-    static func lanes(_ p: UnsafeMutablePointer<Float>) -> Float16x { lanes(UnsafePointer(p)) }
+    static func lanes(_ p: UnsafeMutablePointer<Float>) -> Float32x16 { lanes(UnsafePointer(p)) }
     @inline(__always)
-    static func store(_ v: Float16x, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: Float16x.self) }
+    static func store(_ v: Float32x16, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: Float32x16.self) }
 
     /// The slow twin: every state kept, the recurrence and its backward written literally in Double.
     public static func backwardReference(x: Tensor, delta: Tensor, A: Tensor, B: Tensor, C: Tensor, D: Tensor,

@@ -214,12 +214,12 @@ extension StateSpaceDuality {
     static func exp(_ values: UnsafePointer<Float>, count: Int, into out: UnsafeMutablePointer<Float>) {
         var j = 0
         while j + 16 <= count {
-            let v = UnsafeRawPointer(values + j).loadUnaligned(as: Float16x.self)
-            UnsafeMutableRawPointer(out + j).storeBytes(of: vexp(v), as: Float16x.self)
+            let v = UnsafeRawPointer(values + j).loadUnaligned(as: Float32x16.self)
+            UnsafeMutableRawPointer(out + j).storeBytes(of: vexp(v), as: Float32x16.self)
             j += 16
         }
         if j < count {
-            var v = Float16x()
+            var v = Float32x16()
             for lane in 0..<(count - j) { v[lane] = values[j + lane] }
             let e = vexp(v)
             for lane in 0..<(count - j) { out[j + lane] = e[lane] }

@@ -1,0 +1,65 @@
+/// y = x · Wᵀ + b with W a stored `Weight` (F32, F16, BF16 or Q8_0). Shapes: x [L, in], W [out, in],
+/// b [out], y [L, out].
+/// - L ≤ `streamingRows` (decode, a batch of decodes): W is streamed once and decoded in registers
+///   (`WeightStreaming`), memory-bound.
+/// - more rows (prefill): compute-bound sgemm; Float32 weights are used in place, other types are decoded
+///   to Float32 one panel of `panelRows` rows at a time, each worker its own panels.
+extension Linear {
+    public static let streamingRows = 8
+    static let panelRows = 128
+
+    public static func forward(_ x: Tensor, weight: Weight, bias: Tensor? = nil) -> Tensor {
+        precondition(weight.columns == x.columns, "Linear: x has \(x.columns) features, W is \(weight.shape)")
+        var y = Tensor(zeros: [x.rows, weight.rows])
+        x.data.withUnsafeBufferPointer { xp in
+            y.data.withUnsafeMutableBufferPointer { yp in
+                if let bias {
+                    precondition(bias.count == weight.rows, "Linear: bias \(bias.shape) for \(weight.rows) outputs")
+                    bias.data.withUnsafeBufferPointer { forward(xp.baseAddress!, rows: x.rows, weight: weight, bias: $0.baseAddress!, into: yp.baseAddress!) }
+                } else {
+                    forward(xp.baseAddress!, rows: x.rows, weight: weight, bias: nil, into: yp.baseAddress!)
+                }
+            }
+        }
+        return y
+    }
+
+    /// x [rows, in] → y [rows, out] (overwritten).
+    public static func forward(_ x: UnsafePointer<Float>, rows l: Int, weight: Weight, bias: UnsafePointer<Float>?,
+                               into y: UnsafeMutablePointer<Float>) {
+        weight.withValues { forward(x, rows: l, weight: $0, bias: bias, into: y) }
+    }
+
+    static func forward(_ x: UnsafePointer<Float>, rows l: Int, weight: StoredValues, bias: UnsafePointer<Float>?,
+                        into y: UnsafeMutablePointer<Float>) {
+        let (n, k) = (weight.rows, weight.columns)
+        guard l > 0 else { return }
+        if l <= streamingRows {
+            WeightStreaming.multiply(weight, x: x, batch: l, y: y)
+            if let bias { for t in 0..<l { for o in 0..<n { y[t * n + o] += bias[o] } } }
+            return
+        }
+        if let bias { for t in 0..<l { (y + t * n).update(from: bias, count: n) } }
+        let beta: Float = bias == nil ? 0 : 1
+        if let w = weight.float32 {
+            BLAS.gemm(m: l, n: n, k: k, a: x, b: w, transposeB: true, c: y, beta: beta)
+            return
+        }
+        let io = (x: SendablePointer(x), y: SendableMutablePointer(y))
+        Parallel.forEachRange(n, granularity: panelRows) { band in
+            let panel = UnsafeMutablePointer<Float>.allocate(capacity: panelRows * k)
+            defer { panel.deallocate() }
+            for first in stride(from: band.lowerBound, to: band.upperBound, by: panelRows) {
+                let rows = first..<min(first + panelRows, band.upperBound)
+                WeightEncoding.decode(weight, rows: rows, into: panel)
+                BLAS.call(m: l, n: rows.count, k: k, a: io.x.p, lda: k, b: panel, ldb: k, c: io.y.p + first, ldc: n,
+                          alpha: 1, beta: beta, transposeA: false, transposeB: true)
+            }
+        }
+    }
+
+    /// The slow twin of a stored-weight product: the weight decoded to Float32, then `reference`.
+    public static func reference(_ x: Tensor, weight: Weight, bias: Tensor? = nil) -> Tensor {
+        reference(x, weight: weight.tensor(), bias: bias)
+    }
+}

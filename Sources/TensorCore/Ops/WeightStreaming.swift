@@ -1,0 +1,169 @@
+/// y[b, o] = Σ_k W[o, k] · x[b, k] for a few rows b of x (decode, batched decode): memory-bound, so W
+/// is streamed once, each 64-element chunk of a row decoded in registers from its stored type and
+/// multiplied with every x row while it is hot. Output rows are split across the workers.
+/// Legend: B batch (rows of x), K columns of W (in), O rows of W (out).
+enum WeightStreaming {
+    typealias V = Float32x16
+    static let chunk = 64
+
+    /// x [B, K] → y [B, O] (overwritten).
+    static func multiply(_ w: StoredValues, x: UnsafePointer<Float>, batch: Int, y: UnsafeMutablePointer<Float>) {
+        let (o, k) = (w.rows, w.columns)
+        let permuted = UnsafeMutablePointer<Float>.allocate(capacity: max(batch * k, 1))
+        defer { permuted.deallocate() }
+        for b in 0..<batch { permuteChunks(x + b * k, count: k, type: w.type, into: permuted + b * k) }
+        let io = StreamingPointers(x: permuted, y: y, batch: batch)
+        // Small matrices run on one worker: a hand-off costs more than the work.
+        let granularity = o * k * w.type.valueSize < 1 << 17 ? o : 16
+        Parallel.forEachRange(o, granularity: granularity) { rows in
+            switch w.type {
+            case .f32: dotRows(Float32Chunks.self, w, io, rows)
+            case .f16: dotRows(Float16Chunks.self, w, io, rows)
+            case .bf16: dotRows(BFloat16Chunks.self, w, io, rows)
+            case .q8_0: dotRows(Q8Chunks.self, w, io, rows)
+            }
+        }
+    }
+
+    struct StreamingPointers: @unchecked Sendable {
+        let x: UnsafePointer<Float>
+        let y: UnsafeMutablePointer<Float>
+        let batch: Int
+        init(x: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>, batch: Int) {
+            self.x = UnsafePointer(x); self.y = y; self.batch = batch
+        }
+    }
+
+    /// Reorders each full 64-chunk of x the way `Chunks.load` returns a chunk of W (the tail stays in order).
+    static func permuteChunks(_ x: UnsafePointer<Float>, count k: Int, type: WeightType, into out: UnsafeMutablePointer<Float>) {
+        let full = k / chunk * chunk
+        out.update(from: x, count: k)
+        let interleave: Int
+        switch type {
+        case .f32, .f16: return
+        case .bf16: interleave = 2  // a 32-bit lane holds elements 2i, 2i+1 of a 32-element half
+        case .q8_0: interleave = 4  // a 32-bit lane holds elements 4i … 4i+3 of the chunk
+        }
+        let group = 16 * interleave
+        for base in stride(from: 0, to: full, by: group) {
+            for lane in 0..<16 { for j in 0..<interleave { out[base + j * 16 + lane] = x[base + lane * interleave + j] } }
+        }
+    }
+
+    /// Rows `rows` of y for every x row: four x rows at a time while the W row is in L1, then one at a time.
+    @inline(__always)
+    static func dotRows<C: StoredChunks>(_: C.Type, _ w: StoredValues, _ io: StreamingPointers, _ rows: Range<Int>) {
+        let (o, k, batch) = (w.rows, w.columns, io.batch)
+        let chunks = k / chunk
+        for row in rows {
+            let rowBase = C.row(w, row)
+            var b = 0
+            while b + 4 <= batch {
+                let x0 = io.x + b * k, x1 = x0 + k, x2 = x1 + k, x3 = x2 + k
+                var a0 = V(), a1 = V(), a2 = V(), a3 = V()
+                for c in 0..<chunks {
+                    let (w0, w1, w2, w3) = C.load(rowBase, chunk: c)
+                    let e = c * chunk
+                    a0 += fma4(w0, w1, w2, w3, x0 + e)
+                    a1 += fma4(w0, w1, w2, w3, x1 + e)
+                    a2 += fma4(w0, w1, w2, w3, x2 + e)
+                    a3 += fma4(w0, w1, w2, w3, x3 + e)
+                }
+                io.y[b * o + row] = a0.sum() + tail(w, row, x0, from: chunks * chunk)
+                io.y[(b + 1) * o + row] = a1.sum() + tail(w, row, x1, from: chunks * chunk)
+                io.y[(b + 2) * o + row] = a2.sum() + tail(w, row, x2, from: chunks * chunk)
+                io.y[(b + 3) * o + row] = a3.sum() + tail(w, row, x3, from: chunks * chunk)
+                b += 4
+            }
+            while b < batch {
+                let x0 = io.x + b * k
+                var a0 = V(), a1 = V()
+                for c in 0..<chunks {
+                    let (w0, w1, w2, w3) = C.load(rowBase, chunk: c)
+                    let p = UnsafeRawPointer(x0 + c * chunk).assumingMemoryBound(to: V.self)
+                    a0.addProduct(w0, p[0]); a1.addProduct(w1, p[1])
+                    a0.addProduct(w2, p[2]); a1.addProduct(w3, p[3])
+                }
+                io.y[b * o + row] = (a0 + a1).sum() + tail(w, row, x0, from: chunks * chunk)
+                b += 1
+            }
+        }
+    }
+
+    @inline(__always)
+    static func fma4(_ w0: V, _ w1: V, _ w2: V, _ w3: V, _ x: UnsafePointer<Float>) -> V {
+        let p = UnsafeRawPointer(x).assumingMemoryBound(to: V.self)
+        var s = w0 * p[0]
+        s.addProduct(w1, p[1]); s.addProduct(w2, p[2]); s.addProduct(w3, p[3])
+        return s
+    }
+
+    /// The columns past the last full chunk, one at a time (x is in natural order there).
+    @inline(__always)
+    static func tail(_ w: StoredValues, _ row: Int, _ x: UnsafePointer<Float>, from first: Int) -> Float {
+        let k = w.columns
+        var s: Float = 0
+        for i in first..<k { s += w.element(row * k + i) * x[i] }
+        return s
+    }
+}
+
+/// Loads 64-element chunks of one stored row as four Float32 vectors, lanes in `permuteChunks`' order.
+protocol StoredChunks {
+    associatedtype RowBase
+    static func row(_ w: StoredValues, _ row: Int) -> RowBase
+    static func load(_ row: RowBase, chunk c: Int) -> (Float32x16, Float32x16, Float32x16, Float32x16)
+}
+
+enum Float32Chunks: StoredChunks {
+    static func row(_ w: StoredValues, _ row: Int) -> UnsafeRawPointer { w.values + 4 * row * w.columns }
+    @inline(__always)
+    static func load(_ row: UnsafeRawPointer, chunk c: Int) -> (Float32x16, Float32x16, Float32x16, Float32x16) {
+        let p = row + 256 * c
+        return (p.loadUnaligned(as: Float32x16.self), p.loadUnaligned(fromByteOffset: 64, as: Float32x16.self),
+                p.loadUnaligned(fromByteOffset: 128, as: Float32x16.self), p.loadUnaligned(fromByteOffset: 192, as: Float32x16.self))
+    }
+}
+
+enum Float16Chunks: StoredChunks {
+    static func row(_ w: StoredValues, _ row: Int) -> UnsafeRawPointer { w.values + 2 * row * w.columns }
+    @inline(__always)
+    static func load(_ row: UnsafeRawPointer, chunk c: Int) -> (Float32x16, Float32x16, Float32x16, Float32x16) {
+        let p = row + 128 * c
+        func half(_ offset: Int) -> Float32x16 { Float32x16(p.loadUnaligned(fromByteOffset: offset, as: SIMD16<Float16>.self)) }
+        return (half(0), half(32), half(64), half(96))
+    }
+}
+
+/// A bfloat16 is the top half of a Float32: the low and high halves of each 32-bit lane are two elements.
+enum BFloat16Chunks: StoredChunks {
+    static func row(_ w: StoredValues, _ row: Int) -> UnsafeRawPointer { w.values + 2 * row * w.columns }
+    @inline(__always)
+    static func load(_ row: UnsafeRawPointer, chunk c: Int) -> (Float32x16, Float32x16, Float32x16, Float32x16) {
+        let p = row + 128 * c
+        let lo = p.loadUnaligned(as: SIMD16<UInt32>.self), hi = p.loadUnaligned(fromByteOffset: 64, as: SIMD16<UInt32>.self)
+        return (unsafeBitCast(lo &<< 16, to: Float32x16.self), unsafeBitCast(lo & 0xFFFF_0000, to: Float32x16.self),
+                unsafeBitCast(hi &<< 16, to: Float32x16.self), unsafeBitCast(hi & 0xFFFF_0000, to: Float32x16.self))
+    }
+}
+
+/// Q8_0: a 64-byte chunk is two blocks; lane i holds bytes 4i … 4i+3, so lanes 0–7 are the first block.
+/// Bytes are sign-extended by shifts and turned into floats by the 1.5·2²³ trick (Swift's generic
+/// integer-to-float SIMD conversion is not vectorized).
+enum Q8Chunks: StoredChunks {
+    struct Row { let values: UnsafeRawPointer; let scales: UnsafePointer<Float16> }
+    static func row(_ w: StoredValues, _ row: Int) -> Row {
+        Row(values: w.values + row * w.columns, scales: w.scales! + row * w.columns / WeightType.blockSize)
+    }
+    @inline(__always)
+    static func load(_ row: Row, chunk c: Int) -> (Float32x16, Float32x16, Float32x16, Float32x16) {
+        let v = (row.values + 64 * c).loadUnaligned(as: SIMD16<Int32>.self)
+        let scale = Float32x16(lowHalf: SIMD8(repeating: Float(row.scales[2 * c])),
+                               highHalf: SIMD8(repeating: Float(row.scales[2 * c + 1])))
+        let magic = SIMD16<Int32>(repeating: 0x4B40_0000), offset = Float32x16(repeating: 12_582_912)
+        func byte(_ shift: Int32) -> Float32x16 {
+            (unsafeBitCast(((v &<< shift) &>> 24) &+ magic, to: Float32x16.self) - offset) * scale
+        }
+        return (byte(24), byte(16), byte(8), byte(0))
+    }
+}

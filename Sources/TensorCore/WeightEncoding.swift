@@ -1,0 +1,63 @@
+/// Float32 ⇄ stored weight values. Plain loops over raw pointers, which LLVM vectorizes.
+enum WeightEncoding {
+    /// Rounds `source` into `buffer` as `type`: F16 and BF16 round to nearest even (as PyTorch's
+    /// `.half()`, `.bfloat16()`); Q8_0 takes per block of 32 the scale d = max|x| / 127 and q = round(x / d)
+    /// (llama.cpp's `quantize_row_q8_0`), storing d as Float16.
+    static func encode(_ source: UnsafeBufferPointer<Float>, type: WeightType, into buffer: OwnedWeightBuffer) {
+        let n = source.count
+        guard let x = source.baseAddress else { return }
+        switch type {
+        case .f32:
+            buffer.values.copyMemory(from: x, byteCount: 4 * n)
+        case .f16:
+            let out = buffer.values.bindMemory(to: Float16.self, capacity: n)
+            for i in 0..<n { out[i] = Float16(x[i]) }
+        case .bf16:
+            let out = buffer.values.bindMemory(to: UInt16.self, capacity: n)
+            for i in 0..<n { out[i] = bfloat16Bits(x[i]) }
+        case .q8_0:
+            let q = buffer.values.bindMemory(to: Int8.self, capacity: n)
+            let scales = buffer.scales!
+            for block in 0..<(n / WeightType.blockSize) {
+                let first = block * WeightType.blockSize
+                var largest: Float = 0
+                for i in first..<(first + WeightType.blockSize) { largest = max(largest, abs(x[i])) }
+                let d = largest / 127
+                let inverse: Float = d == 0 ? 0 : 1 / d
+                for i in first..<(first + WeightType.blockSize) { q[i] = Int8((x[i] * inverse).rounded()) }
+                scales[block] = Float16(d)
+            }
+        }
+    }
+
+    /// The bfloat16 nearest to `x` (ties to even), NaN kept a quiet NaN.
+    static func bfloat16Bits(_ x: Float) -> UInt16 {
+        if x.isNaN { return 0x7FC0 }
+        let bits = x.bitPattern
+        return UInt16(truncatingIfNeeded: (bits &+ 0x7FFF &+ ((bits >> 16) & 1)) >> 16)
+    }
+
+    /// Rows `rows` of `weight` as Float32, written contiguously to `out`.
+    static func decode(_ weight: StoredValues, rows: Range<Int>, into out: UnsafeMutablePointer<Float>) {
+        let c = weight.columns
+        let first = rows.lowerBound * c, n = rows.count * c
+        switch weight.type {
+        case .f32:
+            out.update(from: weight.values.assumingMemoryBound(to: Float.self) + first, count: n)
+        case .f16:
+            let v = weight.values.assumingMemoryBound(to: Float16.self) + first
+            for i in 0..<n { out[i] = Float(v[i]) }
+        case .bf16:
+            let v = weight.values.assumingMemoryBound(to: UInt16.self) + first
+            for i in 0..<n { out[i] = Float(bitPattern: UInt32(v[i]) << 16) }
+        case .q8_0:
+            let q = weight.values.assumingMemoryBound(to: Int8.self) + first
+            let scales = weight.scales! + first / WeightType.blockSize
+            for block in 0..<(n / WeightType.blockSize) {
+                let d = Float(scales[block])
+                let o = block * WeightType.blockSize
+                for i in o..<(o + WeightType.blockSize) { out[i] = d * Float(q[i]) }
+            }
+        }
+    }
+}

@@ -1,0 +1,95 @@
+import XCTest
+@testable import TensorCore
+
+/// Stored weights (F32, F16, BF16, Q8_0): their encodings, and `Linear` over them — the streaming
+/// kernel (≤ 8 rows) and the panel-decoding sgemm path — against the three-loop Double twin run on the
+/// same decoded values.
+final class WeightTests: XCTestCase {
+    // The twin multiplies the very values the kernel decodes, so only Float32 summation order differs:
+    // as LinearTests, 1e-5 of the largest output (K ≤ 800 products of N(0,1) values).
+    static let tolerance: Float = 1e-5
+
+    func testF16AndBF16RoundToNearestEven() {
+        let values: [Float] = [1, -2.5, 1 + 1.0 / 256, 1 + 3.0 / 256, 65504, 1e-8, 3.14159, .infinity]
+        let t = Tensor(shape: [values.count], data: values)
+        let f16 = Weight(t, as: .f16).tensor(), bf16 = Weight(t, as: .bf16).tensor()
+        for (i, v) in values.enumerated() {
+            XCTAssertEqual(f16.data[i], Float(Float16(v)), "F16 of \(v)")
+        }
+        // bfloat16 keeps 8 significant bits: 1 + 1/256 is a tie and goes to the even 1; 1 + 3/256 to 1 + 4/256.
+        XCTAssertEqual(bf16.data[2], 1)
+        XCTAssertEqual(bf16.data[3], 1 + 4.0 / 256)
+        XCTAssertEqual(bf16.data[0], 1)
+        XCTAssertEqual(bf16.data[1], -2.5)
+        XCTAssertEqual(bf16.data[7], .infinity)
+        XCTAssertEqual(Float(bitPattern: UInt32(WeightEncoding.bfloat16Bits(.nan)) << 16).isNaN, true)
+    }
+
+    func testQ8BlocksKeepEveryValueWithinHalfAStep() {
+        let t = TestInputs.normal([3, 96], seed: 1)
+        let q = Weight(t, as: .q8_0)
+        XCTAssertEqual(q.storedBytes, 3 * 96 + 3 * 3 * 2)
+        let back = q.tensor()
+        for row in 0..<3 {
+            for block in 0..<3 {
+                let range = (row * 96 + block * 32)..<(row * 96 + block * 32 + 32)
+                let largest = range.map { abs(t.data[$0]) }.max()!
+                let step = Float(Float16(largest / 127))
+                for i in range { XCTAssertLessThanOrEqual(abs(back.data[i] - t.data[i]), step / 2 + largest * 1e-3, "element \(i)") }
+                // The largest element of each block is ±127 steps exactly (up to the Float16 scale's rounding).
+                let top = range.max { abs(t.data[$0]) < abs(t.data[$1]) }!
+                XCTAssertEqual(abs(back.data[top]), 127 * step, accuracy: 1e-6)
+            }
+        }
+        XCTAssertFalse(WeightType.q8_0.canStore(columns: 48))
+        XCTAssertEqual(Weight(Tensor(zeros: [1, 32]), as: .q8_0).tensor().data, [Float](repeating: 0, count: 32))
+    }
+
+    func testLinearOverEveryTypeAgreesWithReference() {
+        let bias = TestInputs.normal([61], seed: 2)
+        for columns in [32, 48, 64, 96, 288, 768] {
+            let w = TestInputs.normal([61, columns], seed: UInt64(columns))
+            for type in WeightType.allCases where type.canStore(columns: columns) {
+                let weight = Weight(w, as: type)
+                for rows in [1, 2, 3, 4, 5, 8, 9, 33] {
+                    let x = TestInputs.normal([rows, columns], seed: UInt64(rows * 1000 + columns))
+                    for b in [nil, bias] {
+                        assertAgree(Linear.forward(x, weight: weight, bias: b), Linear.reference(x, weight: weight, bias: b),
+                                    relativeTolerance: Self.tolerance, "Linear \(type) [\(rows), \(columns)] bias=\(b != nil)")
+                    }
+                }
+            }
+        }
+    }
+
+    /// More weight rows than one decoded panel (128), split across workers: the prefill path.
+    func testPanelsOfEveryTypeAgreeWithReference() {
+        let w = TestInputs.normal([300, 96], seed: 6), x = TestInputs.normal([20, 96], seed: 7)
+        for type in WeightType.allCases {
+            let weight = Weight(w, as: type)
+            assertAgree(Linear.forward(x, weight: weight), Linear.reference(x, weight: weight),
+                        relativeTolerance: Self.tolerance, "Linear panels \(type) [20, 96] × [300, 96]ᵀ")
+        }
+    }
+
+    /// One thread and several: the same rows, the same arithmetic.
+    func testStreamingIsIndependentOfThreadCount() {
+        let w = Weight(TestInputs.normal([4096, 256], seed: 3), as: .q8_0)
+        let x = TestInputs.normal([3, 256], seed: 4)
+        let saved = Parallel.threads
+        defer { Parallel.threads = saved }
+        Parallel.threads = 1
+        let one = Linear.forward(x, weight: w)
+        Parallel.threads = 3
+        assertIdentical(Linear.forward(x, weight: w), one, "streaming, 1 vs 3 threads")
+    }
+
+    func testFloat32WeightSharesTheTensor() {
+        let t = TestInputs.normal([5, 7], seed: 5)
+        let w = Weight(t)
+        XCTAssertEqual(w.type, .f32)
+        XCTAssertEqual(w.tensor(), t)
+        XCTAssertEqual(w.storedBytes, 4 * 35)
+        XCTAssertEqual(Weight(t, as: .bf16).converted(to: .f32).type, .f32)
+    }
+}
