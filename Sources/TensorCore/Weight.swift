@@ -58,6 +58,12 @@ public struct Weight: @unchecked Sendable {
                   scales: buffer.scales.map { UnsafePointer($0) }, owner: buffer)
     }
 
+    /// Whether this weight views memory that someone else owns (a mapped checkpoint): nothing was copied.
+    public var isView: Bool {
+        if case .memory(_, _, let owner) = storage { return !(owner is OwnedWeightBuffer) }
+        return false
+    }
+
     public var count: Int { shape.reduce(1, *) }
     public var columns: Int { shape.last ?? 1 }
     public var rows: Int { shape.count <= 1 ? 1 : count / columns }

@@ -39,8 +39,12 @@ enum WeightEncoding {
 
     /// Rows `rows` of `weight` as Float32, written contiguously to `out`.
     static func decode(_ weight: StoredValues, rows: Range<Int>, into out: UnsafeMutablePointer<Float>) {
-        let c = weight.columns
-        let first = rows.lowerBound * c, n = rows.count * c
+        decode(weight, elements: (rows.lowerBound * weight.columns)..<(rows.upperBound * weight.columns), into: out)
+    }
+
+    /// Elements `elements` (row-major; for Q8_0 whole blocks) as Float32, written contiguously to `out`.
+    static func decode(_ weight: StoredValues, elements: Range<Int>, into out: UnsafeMutablePointer<Float>) {
+        let first = elements.lowerBound, n = elements.count
         switch weight.type {
         case .f32:
             out.update(from: weight.values.assumingMemoryBound(to: Float.self) + first, count: n)

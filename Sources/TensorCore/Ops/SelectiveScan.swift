@@ -26,6 +26,7 @@ public enum SelectiveScan {
             let io = ScanPointers(x: xp.baseAddress!, delta: dp.baseAddress!, A: ap.baseAddress!,
                                   B: bp.baseAddress!, C: cp.baseAddress!, D: skip.baseAddress!,
                                   state: hp.baseAddress!, y: yp.baseAddress!, length: l, channels: e, states: n)
+            if l == 1 { return step(io) }
             Parallel.forEachRange(blocks) { range in
                 for block in range { scanBlock(io, firstChannel: block * lanes) }
             }

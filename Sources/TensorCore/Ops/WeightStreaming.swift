@@ -98,13 +98,25 @@ enum WeightStreaming {
         return s
     }
 
-    /// The columns past the last full chunk, one at a time (x is in natural order there).
+    /// The columns past the last full chunk (x is in natural order there): decoded into a stack buffer,
+    /// then 16 at a time (Mamba's dt_proj, whose rows are dt_rank long, is all tail).
     @inline(__always)
     static func tail(_ w: StoredValues, _ row: Int, _ x: UnsafePointer<Float>, from first: Int) -> Float {
         let k = w.columns
-        var s: Float = 0
-        for i in first..<k { s += w.element(row * k + i) * x[i] }
-        return s
+        if first == k { return 0 }
+        return withUnsafeTemporaryAllocation(of: Float.self, capacity: chunk) { buffer in
+            let values = buffer.baseAddress!
+            WeightEncoding.decode(w, elements: (row * k + first)..<(row * k + k), into: values)
+            var acc = V()
+            var i = 0
+            while i + 16 <= k - first {
+                acc.addProduct(UnsafeRawPointer(values + i).loadUnaligned(as: V.self), UnsafeRawPointer(x + first + i).loadUnaligned(as: V.self))
+                i += 16
+            }
+            var s = acc.sum()
+            while i < k - first { s += values[i] * x[first + i]; i += 1 }
+            return s
+        }
     }
 }
 
@@ -130,7 +142,7 @@ enum Float16Chunks: StoredChunks {
     @inline(__always)
     static func load(_ row: UnsafeRawPointer, chunk c: Int) -> (Float32x16, Float32x16, Float32x16, Float32x16) {
         let p = row + 128 * c
-        func half(_ offset: Int) -> Float32x16 { Float32x16(p.loadUnaligned(fromByteOffset: offset, as: SIMD16<Float16>.self)) }
+        @inline(__always) func half(_ offset: Int) -> Float32x16 { Float32x16(p.loadUnaligned(fromByteOffset: offset, as: SIMD16<Float16>.self)) }
         return (half(0), half(32), half(64), half(96))
     }
 }
@@ -161,7 +173,7 @@ enum Q8Chunks: StoredChunks {
         let scale = Float32x16(lowHalf: SIMD8(repeating: Float(row.scales[2 * c])),
                                highHalf: SIMD8(repeating: Float(row.scales[2 * c + 1])))
         let magic = SIMD16<Int32>(repeating: 0x4B40_0000), offset = Float32x16(repeating: 12_582_912)
-        func byte(_ shift: Int32) -> Float32x16 {
+        @inline(__always) func byte(_ shift: Int32) -> Float32x16 {
             (unsafeBitCast(((v &<< shift) &>> 24) &+ magic, to: Float32x16.self) - offset) * scale
         }
         return (byte(24), byte(16), byte(8), byte(0))
