@@ -30,6 +30,7 @@ public struct Tensor: Sendable, Equatable {
 
     /// Rows `range` of a [rows, columns] tensor, as a new tensor.
     public func rows(_ range: Range<Int>) -> Tensor {
+        if range == 0..<rows && rank >= 1 { return self }
         let c = columns
         var s = shape
         if s.isEmpty { s = [1] }
@@ -39,6 +40,14 @@ public struct Tensor: Sendable, Equatable {
 
     public func row(_ index: Int) -> ArraySlice<Float> {
         data[(index * columns)..<((index + 1) * columns)]
+    }
+
+    /// `body(index, range, rows)` for each of `segments` (row ranges covering the tensor in order), the
+    /// results stacked in order. One segment over every row passes the tensor itself, uncopied. Per-sequence
+    /// ops (a conv, a scan with its own state) run this way over a batch whose rows are different sequences.
+    public func bySegments(_ segments: [Range<Int>], _ body: (Int, Range<Int>, Tensor) -> Tensor) -> Tensor {
+        if segments.count == 1 && segments[0] == 0..<rows { return body(0, segments[0], self) }
+        return Tensor.concatenateRows(segments.enumerated().map { body($0.offset, $0.element, rows($0.element)) })
     }
 
     /// Rows of `parts` stacked in order; every part must have the same number of columns.

@@ -12,6 +12,8 @@ public protocol Backbone: LanguageModel {
     func embed(_ ids: [Int]) -> Tensor
     /// inputs [L, D] from `state` → norm_f(last layer) [L, D]; `state.position` advances by L.
     func hiddenStates(_ inputs: Tensor, state: inout ModelState, adaptation: SelectiveAdaptation?) -> Tensor
+    /// One position of each of B sequences: inputs [B, D], row b continuing `states[b]` → norm_f [B, D].
+    func hiddenStates(_ inputs: Tensor, states: inout [ModelState]) -> Tensor
     /// hidden [L, D] → logits [L, V].
     func logits(_ hidden: Tensor) -> Tensor
     /// Checks every id is inside the vocabulary.

@@ -38,6 +38,13 @@ extension Backbone {
     public func step(_ id: Int, state: inout ModelState) -> Tensor {
         logits(hiddenStates(embed([id]), state: &state, adaptation: nil)).reshaped([vocabularySize])
     }
+
+    /// B sequences one position each, as one batch: every projection reads its weight once for all B.
+    public func step(_ ids: [Int], states: inout [ModelState]) -> Tensor {
+        precondition(ids.count == states.count, "step: \(ids.count) ids for \(states.count) states")
+        if ids.isEmpty { return Tensor(zeros: [0, vocabularySize]) }
+        return logits(hiddenStates(embed(ids), states: &states))
+    }
 }
 
 /// Rows `ids` of an embedding table [V, D], decoded to Float32: [L] → [L, D].

@@ -80,6 +80,17 @@ public struct Mamba2Model: Backbone {
         return RMSNorm.forward(h, weight: finalNorm, epsilon: configuration.layerNormEpsilon)
     }
 
+    /// One position of each of B sequences: inputs [B, D], row b continuing `states[b]` → norm_f [B, D].
+    public func hiddenStates(_ inputs: Tensor, states: inout [ModelState]) -> Tensor {
+        let segments = (0..<inputs.rows).map { $0..<($0 + 1) }
+        var h = inputs
+        for (i, layer) in layers.enumerated() {
+            h = LayerState.withLayer(i, of: &states) { layer.forward(h, states: &$0, segments: segments, scan: scan) }
+        }
+        for b in states.indices { states[b].position += 1 }
+        return RMSNorm.forward(h, weight: finalNorm, epsilon: configuration.layerNormEpsilon)
+    }
+
     /// hidden [L, D] → logits [L, V].
     public func logits(_ hidden: Tensor) -> Tensor { Linear.forward(hidden, weight: lmHead) }
 

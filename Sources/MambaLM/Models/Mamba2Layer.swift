@@ -74,13 +74,22 @@ public struct Mamba2Layer: Sendable {
     /// Eq. 8 per head: δ = dt·α + Θ_l).
     func forward(_ hidden: Tensor, state: inout LayerState, scan: Scan = .chunked,
                  adapt: ((inout Tensor) -> Void)? = nil) -> Tensor {
+        LayerState.withBatch(of: &state) { forward(hidden, states: &$0, segments: [0..<hidden.rows], scan: scan, adapt: adapt) }
+    }
+
+    /// The rows of `hidden` [L, D] split into `segments`, segment s a sequence carried by `states[s]` (one
+    /// segment: a prompt; one row each: a batch of decoding sequences).
+    func forward(_ hidden: Tensor, states: inout [LayerState], segments: [Range<Int>], scan: Scan = .chunked,
+                 adapt: ((inout Tensor) -> Void)? = nil) -> Tensor {
         let c = configuration
         let (e, h, gn) = (c.innerSize, c.numberOfHeads, c.numberOfGroups * c.stateSize)
         let normed = RMSNorm.forward(hidden, weight: norm, epsilon: c.layerNormEpsilon)           // [L, D]
         let projected = Linear.forward(normed, weight: inProjection, bias: inProjectionBias)    // [L, E + X + H]
         let (z, xBCdt) = splitColumns(projected, e, e + 2 * gn + h)                             // z [L, E]
         let (xBC, dt) = splitColumns(xBCdt, e + 2 * gn, h)                                      // [L, X], [L, H]
-        var convolved = CausalConv1d.forward(xBC, weight: convolution, bias: convolutionBias, state: &state.conv)
+        var convolved = xBC.bySegments(segments) { s, _, x in
+            CausalConv1d.forward(x, weight: convolution, bias: convolutionBias, state: &states[s].conv)
+        }
         Activations.silu(&convolved)                                                            // [L, X]
         let (x, BC) = splitColumns(convolved, e, 2 * gn)                                        // x [L, E]
         let (B, C) = splitColumns(BC, gn, gn)                                                   // [L, G·N] each
@@ -89,13 +98,13 @@ public struct Mamba2Layer: Sendable {
         addRowVector(&delta, dtBias)
         Activations.softplus(&delta)                                                            // Δ [L, H]
         clamp(&delta, to: c.timeStepLimit)
-        let y: Tensor                                                                           // [L, E]
-        if scan == .sequential || hidden.rows == 1 {
-            y = StateSpaceDuality.sequential(x: x, delta: delta, A: A, B: B, C: C, D: D, groups: c.numberOfGroups,
-                                             state: &state.ssm)
-        } else {
-            y = StateSpaceDuality.chunked(x: x, delta: delta, A: A, B: B, C: C, D: D, groups: c.numberOfGroups,
-                                          chunkSize: c.chunkSize, state: &state.ssm)
+        let y = x.bySegments(segments) { s, rows, x in                                          // [L, E]
+            if scan == .sequential || rows.count == 1 {
+                return StateSpaceDuality.sequential(x: x, delta: delta.rows(rows), A: A, B: B.rows(rows), C: C.rows(rows), D: D,
+                                                    groups: c.numberOfGroups, state: &states[s].ssm)
+            }
+            return StateSpaceDuality.chunked(x: x, delta: delta.rows(rows), A: A, B: B.rows(rows), C: C.rows(rows), D: D,
+                                             groups: c.numberOfGroups, chunkSize: c.chunkSize, state: &states[s].ssm)
         }
         let gated = GatedRMSNorm.forward(y, gate: z, weight: gatedNorm, groupSize: c.normGroupSize,
                                          epsilon: c.layerNormEpsilon, normBeforeGate: c.normBeforeGate)  // [L, E]

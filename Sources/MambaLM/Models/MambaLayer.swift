@@ -60,12 +60,22 @@ public struct MambaLayer: Sendable {
     /// hidden [L, D] → hidden [L, D], carrying `state` across calls. `adapt`, when given, rewrites the
     /// pre-activation of Δ (dt_proj without its bias) at the positions it covers (ReMamba, Eq. 8).
     func forward(_ hidden: Tensor, state: inout LayerState, adapt: ((inout Tensor) -> Void)? = nil) -> Tensor {
+        LayerState.withBatch(of: &state) { forward(hidden, states: &$0, segments: [0..<hidden.rows], adapt: adapt) }
+    }
+
+    /// The rows of `hidden` [L, D] split into `segments`, segment s a sequence carried by `states[s]` (one
+    /// segment: a prompt; one row each: a batch of decoding sequences, whose projections then read each
+    /// weight once for all of them).
+    func forward(_ hidden: Tensor, states: inout [LayerState], segments: [Range<Int>],
+                 adapt: ((inout Tensor) -> Void)? = nil) -> Tensor {
         let c = configuration
         let (e, n, r) = (c.innerSize, c.stateSize, c.timeStepRank)
         let normed = RMSNorm.forward(hidden, weight: norm, epsilon: c.layerNormEpsilon)
         let xz = Linear.forward(normed, weight: inProjection, bias: inProjectionBias)          // [L, 2E]
         let (xIn, z) = splitColumns(xz, e, e)                                                   // [L, E] each
-        var u = CausalConv1d.forward(xIn, weight: convolution, bias: convolutionBias, state: &state.conv)
+        var u = xIn.bySegments(segments) { s, _, x in
+            CausalConv1d.forward(x, weight: convolution, bias: convolutionBias, state: &states[s].conv)
+        }
         Activations.silu(&u)                                                                    // [L, E]
         let xDBL = Linear.forward(u, weight: xProjection)                                       // [L, R + 2N]
         let (dtLowRank, rest) = splitColumns(xDBL, r, 2 * n)
@@ -74,7 +84,9 @@ public struct MambaLayer: Sendable {
         adapt?(&delta)
         addRowVector(&delta, dtProjectionBias)
         Activations.softplus(&delta)                                                            // Δ = softplus(W r + b)
-        var y = SelectiveScan.forward(x: u, delta: delta, A: A, B: B, C: C, D: D, state: &state.ssm)
+        var y = u.bySegments(segments) { s, rows, x in
+            SelectiveScan.forward(x: x, delta: delta.rows(rows), A: A, B: B.rows(rows), C: C.rows(rows), D: D, state: &states[s].ssm)
+        }
         Activations.gate(&y, by: z)                                                             // y · SiLU(z)
         var out = Linear.forward(y, weight: outProjection, bias: outProjectionBias)             // [L, D]
         for i in 0..<out.count { out.data[i] += hidden.data[i] }                                // residual

@@ -85,4 +85,5 @@ public struct ReMambaModel<Base: Backbone>: LanguageModel {
     }
 
     public func step(_ id: Int, state: inout ModelState) -> Tensor { base.step(id, state: &state) }
+    public func step(_ ids: [Int], states: inout [ModelState]) -> Tensor { base.step(ids, states: &states) }
 }

@@ -9,6 +9,24 @@ public struct LayerState: Sendable, Equatable {
     public var ssm: Tensor
 }
 
+extension LayerState {
+    /// Runs `body` on a batch of one holding `state` (moved in and back out, so its buffers are not copied).
+    static func withBatch<R>(of state: inout LayerState, _ body: (inout [LayerState]) -> R) -> R {
+        var batch = [LayerState(conv: Tensor(zeros: [0]), ssm: Tensor(zeros: [0]))]
+        swap(&batch[0], &state)
+        defer { swap(&batch[0], &state) }
+        return body(&batch)
+    }
+
+    /// Runs `body` on layer `layer`'s states of every sequence in `states` (moved out and back in).
+    static func withLayer<R>(_ layer: Int, of states: inout [ModelState], _ body: (inout [LayerState]) -> R) -> R {
+        var batch = states.map { _ in LayerState(conv: Tensor(zeros: [0]), ssm: Tensor(zeros: [0])) }
+        for b in states.indices { swap(&batch[b], &states[b].layers[layer]) }
+        defer { for b in states.indices { swap(&batch[b], &states[b].layers[layer]) } }
+        return body(&batch)
+    }
+}
+
 /// Everything a model needs to continue a sequence: constant size, whatever the length so far.
 /// A value: copying it forks the sequence.
 public struct ModelState: Sendable, Equatable {

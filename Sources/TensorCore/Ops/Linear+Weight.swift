@@ -5,7 +5,7 @@
 /// - more rows (prefill): compute-bound sgemm; Float32 weights are used in place, other types are decoded
 ///   to Float32 one panel of `panelRows` rows at a time, each worker its own panels.
 extension Linear {
-    public static let streamingRows = 8
+    public static let streamingRows = 16
     static let panelRows = 128
 
     public static func forward(_ x: Tensor, weight: Weight, bias: Tensor? = nil) -> Tensor {

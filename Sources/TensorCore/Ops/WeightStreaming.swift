@@ -76,15 +76,14 @@ enum WeightStreaming {
                 b += 4
             }
             while b < batch {
+                // The same arithmetic as a row of a group of four: a batched step equals single steps bit for bit.
                 let x0 = io.x + b * k
-                var a0 = V(), a1 = V()
+                var a0 = V()
                 for c in 0..<chunks {
                     let (w0, w1, w2, w3) = C.load(rowBase, chunk: c)
-                    let p = UnsafeRawPointer(x0 + c * chunk).assumingMemoryBound(to: V.self)
-                    a0.addProduct(w0, p[0]); a1.addProduct(w1, p[1])
-                    a0.addProduct(w2, p[2]); a1.addProduct(w3, p[3])
+                    a0 += fma4(w0, w1, w2, w3, x0 + c * chunk)
                 }
-                io.y[b * o + row] = (a0 + a1).sum() + tail(w, row, x0, from: chunks * chunk)
+                io.y[b * o + row] = a0.sum() + tail(w, row, x0, from: chunks * chunk)
                 b += 1
             }
         }
