@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import OutputFiles
 import MambaEval
 import MambaLM
 import TensorCore
@@ -115,7 +116,7 @@ struct EvalRun: ParsableCommand {
         }
         let resultsURL = outputDirectory.appendingPathComponent("results-\(name).json")
         let json = try results.json(settings: settings)
-        try json.write(to: resultsURL)
+        try OutputFile.write(json, to: resultsURL.path)
         let plots = try results.writePlots(to: outputDirectory, title: name)
         FileHandle.standardOutput.write(json)
         print("")
@@ -155,11 +156,8 @@ struct EvalRun: ParsableCommand {
         } ?? SyntheticTask.allCases
         for task in tasks {
             let url = directory.appendingPathComponent("\(task.rawValue).jsonl")
-            try? FileManager.default.removeItem(at: url)
             let samples = suite.samples(task)
-            for s in samples {
-                if trainingPairs { try JSONLines.append(TrainingPair(s, task: task), to: url) } else { try JSONLines.append(s, to: url) }
-            }
+            if trainingPairs { try JSONLines.write(samples.map { TrainingPair($0, task: task) }, to: url) } else { try JSONLines.write(samples, to: url) }
             printError("\(url.path): \(samples.count) samples")
         }
         printError("haystack: \(hay.source); lengths measured with \(counter == nil ? "~4/3 tokens per word" : "the tokenizer")")

@@ -1,8 +1,9 @@
 import Foundation
+import OutputFiles
 import TensorCore
 
-/// Writes a safetensors file atomically: everything goes to a temporary file beside the target, which
-/// is renamed into place only when complete, so a failure never leaves a partial output file.
+/// Writes safetensors files through `OutputFile` (atomic for regular files, streamed to devices; a failure
+/// leaves no partial output).
 public enum SafetensorsWriter {
     public enum Value {
         case float32(Tensor)
@@ -10,6 +11,11 @@ public enum SafetensorsWriter {
     }
 
     public static func write(_ tensors: [(String, Value)], metadata: [String: String] = [:], to url: URL) throws {
+        try OutputFile.write(encode(tensors, metadata: metadata), to: url.path)
+    }
+
+    /// The bytes of a safetensors file: the 8-byte header length, the JSON header, the data.
+    public static func encode(_ tensors: [(String, Value)], metadata: [String: String] = [:]) throws -> Data {
         var header: [String: Any] = [:]
         if !metadata.isEmpty { header["__metadata__"] = metadata }
         var body = Data()
@@ -30,26 +36,6 @@ public enum SafetensorsWriter {
         withUnsafeBytes(of: UInt64(json.count).littleEndian) { file.append(contentsOf: $0) }
         file.append(json)
         file.append(body)
-        try AtomicFile.write(file, to: url)
-    }
-}
-
-/// Temporary file + rename: readers see the old file or the whole new one, never a part.
-public enum AtomicFile {
-    public static func write(_ data: Data, to url: URL) throws {
-        let directory = url.deletingLastPathComponent()
-        let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
-        do {
-            try data.write(to: temporary)
-            // POSIX rename replaces an existing file atomically (Foundation's replaceItemAt on Linux fails
-            // on a second replacement of the same file and leaves it missing).
-            guard rename(temporary.path, url.path) == 0 else {
-                throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path,
-                    NSLocalizedDescriptionKey: "cannot rename \(temporary.path) to \(url.path): \(String(cString: strerror(errno)))"])
-            }
-        } catch {
-            try? FileManager.default.removeItem(at: temporary)
-            throw error
-        }
+        return file
     }
 }
