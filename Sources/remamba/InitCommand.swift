@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MambaLM
+import OutputFiles
 import Tokenization
 
 /// `remamba init`: a new model directory with freshly initialised weights, the starting point of
@@ -45,12 +46,13 @@ struct Init: ParsableCommand {
                 }
                 files.append(("tokenizer.json", data))
             }
+            try ModelFootprint(configuration.architecture).verifyFits(path: config)   // before allocating them
             let weights = ModelInitialization.weights(configuration, includeReMamba: remamba, seed: seed)
             // Everything goes to a temporary directory beside --out, renamed into place when complete.
             let staging = output.deletingLastPathComponent().appendingPathComponent(".\(output.lastPathComponent).partial-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: true)
             do {
-                for file in files { try file.data.write(to: staging.appendingPathComponent(file.name)) }
+                for file in files { try OutputFile.write(file.data, to: staging.appendingPathComponent(file.name).path) }
                 try SafetensorsWriter.write(weights.tensors.sorted { $0.key < $1.key }.map { ($0.key, .float32($0.value)) },
                                             metadata: ["format": "pt"], to: staging.appendingPathComponent("model.safetensors"))
                 try FileManager.default.moveItem(at: staging, to: output)

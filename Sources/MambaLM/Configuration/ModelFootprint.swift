@@ -53,8 +53,10 @@ public struct ModelFootprint: Sendable, Equatable {
         var found = 0
         for name in tensorNames {
             guard let range = name.range(of: "layers.") else { continue }
-            let digits = name[range.upperBound...].prefix { $0.isASCII && $0.isNumber }
-            if let index = Int(digits), index < Int.max { found = max(found, index + 1) }
+            let rest = name[range.upperBound...]
+            let digits = rest.prefix { $0.isASCII && $0.isNumber }
+            guard rest.dropFirst(digits.count).first == ".", let index = Int(digits), index < Int.max else { continue }
+            found = max(found, index + 1)
         }
         if found != numberOfLayers {
             throw .layerCountMismatch(directory: directory, configured: numberOfLayers, found: found)
