@@ -72,12 +72,14 @@ struct EvalRun: ParsableCommand {
     func evaluate() throws {
         let name = task!, dataURL = URL(fileURLWithPath: data!)
         let kind = try EvalTaskName(name)
-        let directory = try ModelDirectory(URL(fileURLWithPath: model!))
-        let tokenizer = try loadTokenizer(directory)
-        let lm = try remamba.loadModel(directory, adapter: adapter.map { try PEFTAdapter(URL(fileURLWithPath: $0)) })
         let outputDirectory = URL(fileURLWithPath: output)
         try FileManager.default.createDirectory(at: outputDirectory, withIntermediateDirectories: true)
         let predictionsURL = predictions.map { URL(fileURLWithPath: $0) } ?? outputDirectory.appendingPathComponent("predictions-\(name).jsonl")
+        let resultsURL = outputDirectory.appendingPathComponent("results-\(name).json")
+        try validateOutputs([predictionsURL.path, resultsURL.path])
+        let directory = try ModelDirectory(URL(fileURLWithPath: model!))
+        let tokenizer = try loadTokenizer(directory)
+        let lm = try remamba.loadModel(directory, adapter: adapter.map { try PEFTAdapter(URL(fileURLWithPath: $0)) })
         var runner = EvalRunner(model: lm, tokenizer: tokenizer, predictions: predictionsURL)
         runner.showProgress = !noProgress
         let lengths = try maxLengths()
@@ -114,7 +116,6 @@ struct EvalRun: ParsableCommand {
         if let s = remamba.settings(defaults: directory.configuration.compressionDefaults) {
             settings["remamba"] = ["start": s.start, "length": s.length, "ratio": s.ratio, "selection": remamba.selection, "adaptation": remamba.adaptation]
         }
-        let resultsURL = outputDirectory.appendingPathComponent("results-\(name).json")
         let json = try results.json(settings: settings)
         try OutputFile.write(json, to: resultsURL.path)
         let plots = try results.writePlots(to: outputDirectory, title: name)
