@@ -23,6 +23,8 @@ let package = Package(
         .library(name: "MambaEval", targets: ["MambaEval"]),
         .library(name: "Plots", targets: ["Plots"]),
         .library(name: "MambaServer", targets: ["MambaServer"]),
+        .library(name: "FuzzTargets", targets: ["FuzzTargets"]),
+        .library(name: "OutputFiles", targets: ["OutputFiles"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -33,15 +35,19 @@ let package = Package(
                        providers: [.apt(["libopenblas-dev"])]),
         .target(name: "TensorCore", dependencies: ["COpenBLAS"], swiftSettings: kernelSettings),
         .target(name: "Tokenization", swiftSettings: kernelSettings),
-        .target(name: "MambaLM", dependencies: ["TensorCore", "Tokenization"], swiftSettings: kernelSettings),
-        .target(name: "Plots"),
-        .target(name: "MambaTraining", dependencies: ["MambaLM", "TensorCore", "Tokenization", "Plots"], swiftSettings: kernelSettings),
-        .target(name: "MambaEval", dependencies: ["MambaLM", "Tokenization", "TensorCore", "Plots"], swiftSettings: kernelSettings),
+        .target(name: "OutputFiles"),
+        .target(name: "MambaLM", dependencies: ["TensorCore", "Tokenization", "OutputFiles"], swiftSettings: kernelSettings),
+        .target(name: "Plots", dependencies: ["OutputFiles"]),
+        .target(name: "MambaTraining", dependencies: ["MambaLM", "TensorCore", "Tokenization", "Plots", "OutputFiles"],
+                swiftSettings: kernelSettings),
+        .target(name: "MambaEval", dependencies: ["MambaLM", "Tokenization", "TensorCore", "Plots", "OutputFiles"],
+                swiftSettings: kernelSettings),
         .target(name: "MambaServer", dependencies: [
             "MambaLM", "Tokenization", .product(name: "Hummingbird", package: "hummingbird"),
         ]),
+        .target(name: "FuzzTargets", dependencies: ["MambaLM", "MambaTraining", "MambaEval", "MambaServer", "Tokenization"]),
         .executableTarget(name: "remamba", dependencies: [
-            "MambaLM", "MambaTraining", "MambaEval", "MambaServer", "Tokenization", "TensorCore", "Plots",
+            "MambaLM", "MambaTraining", "MambaEval", "MambaServer", "Tokenization", "TensorCore", "Plots", "OutputFiles",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: kernelSettings),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"], swiftSettings: kernelSettings),
@@ -51,6 +57,8 @@ let package = Package(
         .testTarget(name: "MambaServerTests", dependencies: [
             "MambaServer", "MambaLM", "Tokenization", .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),
+        .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets"]),
+        .testTarget(name: "OutputFilesTests", dependencies: ["OutputFiles"]),
         .testTarget(name: "MambaTrainingTests", dependencies: ["MambaTraining", "MambaLM", "TensorCore", "Tokenization"],
                     swiftSettings: kernelSettings),
     ],
@@ -58,3 +66,13 @@ let package = Package(
     // kernels split disjoint ranges by construction, so the package builds in the Swift 5 language mode.
     swiftLanguageModes: [.v5]
 )
+
+// The libFuzzer driver of the fuzz targets, only for `scripts/fuzz` (which sets REMAMBA_FUZZ and builds with
+// -sanitize=fuzzer,address into .build-fuzz); the normal build and CI never see it (docs/FUZZING.md).
+if ProcessInfo.processInfo.environment["REMAMBA_FUZZ"] != nil {
+    package.targets += [
+        .target(name: "CFuzzDriver", path: "fuzz/CFuzzDriver"),
+        .executableTarget(name: "remamba-fuzz", dependencies: ["CFuzzDriver", "FuzzTargets"], path: "fuzz/remamba-fuzz"),
+    ]
+    package.products += [.executable(name: "remamba-fuzz", targets: ["remamba-fuzz"])]
+}

@@ -93,7 +93,7 @@ public enum Routes {
         do { buffer = try await request.collectBody(upTo: limits.maxBodyBytes) } catch {
             throw APIError(status: 413, message: "request body larger than \(limits.maxBodyBytes) bytes", type: "invalid_request_error")
         }
-        do { return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView)) } catch { throw APIError.undecodable(error) }
+        return try RequestValidation.decode(T.self, from: Data(buffer.readableBytesView))
     }
 
     /// Waits for the whole generation.

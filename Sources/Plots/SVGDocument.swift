@@ -1,4 +1,5 @@
 import Foundation
+import OutputFiles
 
 /// A minimal SVG writer: shapes and text appended in drawing order, serialized as one standalone file.
 public struct SVGDocument {
@@ -43,5 +44,5 @@ public struct SVGDocument {
             + "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n" + elements.joined(separator: "\n") + "\n</svg>\n"
     }
 
-    public func write(to url: URL) throws { try text.write(to: url, atomically: true, encoding: .utf8) }
+    public func write(to url: URL) throws { try OutputFile.write(Data(text.utf8), to: url.path) }
 }

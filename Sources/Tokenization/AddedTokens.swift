@@ -31,8 +31,9 @@ struct AddedTokens: Sendable {
         var normalizedPatterns: [([UInt8], Int)] = []
         for (index, token) in json.enumerated() where !token.content.isEmpty {
             if token.normalized {
+                // A token the normalizer turns into nothing (" " under Strip) is never matched, as in the library.
                 let pattern = normalizer?.normalize(token.content) ?? token.content
-                normalizedPatterns.append((Array(pattern.utf8), index))
+                if !pattern.isEmpty { normalizedPatterns.append((Array(pattern.utf8), index)) }
             } else {
                 rawPatterns.append((Array(token.content.utf8), index))
             }

@@ -52,6 +52,7 @@ public final class Tokenizer: Sendable {
     public init(data: Data, path: String = "tokenizer.json") throws {
         let json = try Self.parse(data, path: path)
         do {
+            try Self.checkIDs(json)
             let normalizer = json.normalizer.map(Normalizer.init)
             let preTokenizer = try PreTokenizer(json.preTokenizer)
             let model = try BytePairModel(json.model, isByteLevel: preTokenizer.isByteLevel)
@@ -67,13 +68,9 @@ public final class Tokenizer: Sendable {
             var size = (json.model.vocab.values.max() ?? -1) + 1
             for token in json.addedTokens { size = max(size, token.id + 1) }
             var tokens = [String?](repeating: nil, count: size)
-            for (token, id) in json.model.vocab {
-                guard id >= 0 else { throw TokenizerFileProblem.inconsistent("token \"\(token)\" has negative id \(id)") }
-                tokens[id] = token
-            }
+            for (token, id) in json.model.vocab { tokens[id] = token }
             var addedIDs: [String: Int] = [:]
             for token in json.addedTokens {
-                guard token.id >= 0 else { throw TokenizerFileProblem.inconsistent("added token \"\(token.content)\" has negative id") }
                 // tokenizers >= 0.21 decodes a normalized added token as its normalized spelling
                 // (the text it matches), e.g. "HelloBot" under Lowercase decodes to "hellobot".
                 tokens[token.id] = token.normalized ? (normalizer?.normalize(token.content) ?? token.content) : token.content
@@ -89,6 +86,19 @@ public final class Tokenizer: Sendable {
                 ?? postProcessor.suffix.last ?? json.addedTokens.first(where: \.special)?.id
         } catch let problem as TokenizerFileProblem {
             throw problem.error(path: path)
+        }
+    }
+
+    /// Ids are indices of dense tables here (and rows of the embedding): every vocabulary and added-token id
+    /// must be in 0 … `maxTokenID`, checked before any table is sized by them. (`tokenizers` refuses ids
+    /// beyond u32; real vocabularies stay below 300 k.)
+    public static let maxTokenID = (1 << 24) - 1
+
+    private static func checkIDs(_ json: TokenizerJSON) throws {
+        let ids = json.model.vocab.map { ("token \"\($0.key)\"", $0.value) }
+            + json.addedTokens.map { ("added token \"\($0.content)\"", $0.id) }
+        if let (name, id) = ids.first(where: { !(0...maxTokenID).contains($0.1) }) {
+            throw TokenizerFileProblem.inconsistent("\(name) has id \(id), outside 0 … \(maxTokenID)")
         }
     }
 

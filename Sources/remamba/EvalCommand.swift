@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import OutputFiles
 import MambaEval
 import MambaLM
 import TensorCore
@@ -73,13 +74,15 @@ struct EvalRun: ParsableCommand {
     func evaluate() throws {
         let name = task!, dataURL = URL(fileURLWithPath: data!)
         let kind = try EvalTaskName(name)
+        let outputDirectory = URL(fileURLWithPath: output)
+        try FileManager.default.createDirectory(at: outputDirectory, withIntermediateDirectories: true)
+        let predictionsURL = predictions.map { URL(fileURLWithPath: $0) } ?? outputDirectory.appendingPathComponent("predictions-\(name).jsonl")
+        let resultsURL = outputDirectory.appendingPathComponent("results-\(name).json")
+        try validateOutputs([predictionsURL.path, resultsURL.path])
         let directory = try ModelDirectory(URL(fileURLWithPath: model!))
         let tokenizer = try loadTokenizer(directory)
         let lm = try remamba.loadModel(directory, adapter: adapter.map { try PEFTAdapter(URL(fileURLWithPath: $0)) },
                                        dtype: dtype.map { try parseWeightType($0, argument: "--dtype") })
-        let outputDirectory = URL(fileURLWithPath: output)
-        try FileManager.default.createDirectory(at: outputDirectory, withIntermediateDirectories: true)
-        let predictionsURL = predictions.map { URL(fileURLWithPath: $0) } ?? outputDirectory.appendingPathComponent("predictions-\(name).jsonl")
         var runner = EvalRunner(model: lm, tokenizer: tokenizer, predictions: predictionsURL)
         runner.showProgress = !noProgress
         let lengths = try maxLengths()
@@ -116,9 +119,8 @@ struct EvalRun: ParsableCommand {
         if let s = remamba.settings(defaults: directory.configuration.compressionDefaults) {
             settings["remamba"] = ["start": s.start, "length": s.length, "ratio": s.ratio, "selection": remamba.selection, "adaptation": remamba.adaptation]
         }
-        let resultsURL = outputDirectory.appendingPathComponent("results-\(name).json")
         let json = try results.json(settings: settings)
-        try json.write(to: resultsURL)
+        try OutputFile.write(json, to: resultsURL.path)
         let plots = try results.writePlots(to: outputDirectory, title: name)
         FileHandle.standardOutput.write(json)
         print("")
@@ -158,11 +160,8 @@ struct EvalRun: ParsableCommand {
         } ?? SyntheticTask.allCases
         for task in tasks {
             let url = directory.appendingPathComponent("\(task.rawValue).jsonl")
-            try? FileManager.default.removeItem(at: url)
             let samples = suite.samples(task)
-            for s in samples {
-                if trainingPairs { try JSONLines.append(TrainingPair(s, task: task), to: url) } else { try JSONLines.append(s, to: url) }
-            }
+            if trainingPairs { try JSONLines.write(samples.map { TrainingPair($0, task: task) }, to: url) } else { try JSONLines.write(samples, to: url) }
             printError("\(url.path): \(samples.count) samples")
         }
         printError("haystack: \(hay.source); lengths measured with \(counter == nil ? "~4/3 tokens per word" : "the tokenizer")")

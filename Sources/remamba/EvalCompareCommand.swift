@@ -27,6 +27,7 @@ struct EvalCompare: ParsableCommand {
 
     func run() throws {
         guard !runPairs.isEmpty else { throw ValidationError("give at least one --run NAME=predictions.jsonl") }
+        try validateOutputs([out])
         let binValues = try parseIDs(bins, argument: "--bins")
         guard !binValues.isEmpty, binValues.allSatisfy({ $0 > 0 }) else { throw ValidationError("--bins must be positive token counts") }
         do {

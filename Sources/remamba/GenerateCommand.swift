@@ -32,12 +32,17 @@ struct Generate: ParsableCommand {
     @Option(name: .long, help: "The prompt text.") var prompt: String?
     @Option(name: .long, help: "Read the prompt from this UTF-8 file.") var promptFile: String?
     @Option(name: .long, help: "Refuse prompts longer than this many tokens.") var maxPromptTokens = 1_000_000
+    @Option(name: .long, help: "Refuse --max-tokens above this (a guard against a runaway request; raise it at will).")
+    var maxTokensLimit = 1_000_000
     @OptionGroup var sampling: SamplingOptions
     @OptionGroup var remamba: ReMambaOptions
 
     func validate() throws {
         if (prompt == nil) == (promptFile == nil) { throw ValidationError("give exactly one of --prompt and --prompt-file") }
         if maxPromptTokens < 1 { throw ValidationError("--max-prompt-tokens must be ≥ 1") }
+        if sampling.maxTokens > maxTokensLimit {
+            throw ValidationError("--max-tokens \(sampling.maxTokens) is more than --max-tokens-limit \(maxTokensLimit)")
+        }
     }
 
     func run() throws {

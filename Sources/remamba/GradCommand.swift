@@ -44,6 +44,7 @@ struct Grad: ParsableCommand {
     }
 
     func run() throws {
+        try validateOutputs([out])
         let tokens = try parseIDs(ids, argument: "--ids")
         if tokens.count < 2 {
             throw ValidationError("--ids: the loss needs at least 2 ids (each position predicts the next), got \(tokens.count)")

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MambaLM
+import OutputFiles
 import Tokenization
 
 /// `remamba init`: a new model directory with freshly initialised weights, the starting point of
@@ -45,6 +46,7 @@ struct Init: ParsableCommand {
                 }
                 files.append(("tokenizer.json", data))
             }
+            try ModelFootprint(configuration.architecture).verifyFits(path: config)   // before allocating them
             let weights = ModelInitialization.weights(configuration, includeReMamba: remamba, seed: seed)
             try ModelDirectoryWriter.write(files: files, tensors: weights.tensors.sorted { $0.key < $1.key }.map { ($0.key, .float32($0.value)) },
                                            to: output)

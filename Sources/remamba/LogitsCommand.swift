@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import OutputFiles
 import MambaLM
 import TensorCore
 
@@ -15,7 +16,7 @@ struct Logits: ParsableCommand {
 
     @Option(name: .long, help: "Comma-separated token ids, e.g. 1,2,3.") var ids: String
     @Option(name: .long, help: "With --remamba: how many of the ids form the prompt (default: all).") var promptLength: Int?
-    @Option(name: .long, help: "Output safetensors file (written atomically).") var out: String
+    @Option(name: .long, help: "Output safetensors file (written atomically; a device such as /dev/null or - is streamed).") var out: String
     @Option(name: .long, help: "With --remamba: write stage 1's decisions as JSON (selected, importance, alpha, stage2_length).")
     var trace: String?
 
@@ -26,19 +27,20 @@ struct Logits: ParsableCommand {
     }
 
     func run() throws {
+        try validateOutputs([out, trace])
         let tokens = try parseIDs(ids, argument: "--ids")
         if let promptLength, promptLength > tokens.count {
             throw ValidationError("--prompt-length \(promptLength) is more than the \(tokens.count) ids given")
         }
         do {
             let model = try remamba.loadModel(modelOptions.openDirectory(), adapter: modelOptions.openAdapter(), dtype: modelOptions.weightType)
-            var outputs: [(URL, Data)] = []
+            var outputs: [(path: String, data: Data)] = []
             let logits: Tensor
             if let model = model as? any ReMambaTraceable {
                 let n = promptLength ?? tokens.count
                 let (rows, traceJSON) = try model.logitsWithTrace(prompt: Array(tokens[0..<n]), fed: Array(tokens[n...]))
                 logits = rows
-                if let trace { outputs.append((URL(fileURLWithPath: trace), traceJSON)) }
+                if let trace { outputs.append((trace, traceJSON)) }
             } else {
                 guard let plain = model as? any Backbone else { throw ValidationError("logits: unsupported model") }
                 if tokens.isEmpty { throw ModelError.emptyPrompt }
@@ -46,9 +48,9 @@ struct Logits: ParsableCommand {
                 var state = plain.makeState()
                 logits = plain.logits(plain.hiddenStatesChunked(plain.embed(tokens), state: &state, keep: .all))
             }
-            // Everything is computed before anything is written: an error leaves no partial output.
-            try SafetensorsWriter.write([("logits", .float32(logits))], to: URL(fileURLWithPath: out))
-            for (url, data) in outputs { try AtomicFile.write(data, to: url) }
+            // Everything is computed before anything is written, and the files are written together: an error
+            // leaves no partial output (OutputFile).
+            try OutputFile.write([(out, try SafetensorsWriter.encode([("logits", .float32(logits))]))] + outputs)
         } catch let error as ValidationError { throw error } catch {
             throw CommandFailure(error)
         }

@@ -1,5 +1,6 @@
 import Foundation
 import MambaLM
+import OutputFiles
 
 /// Writes a new model directory whole or not at all: everything goes to a temporary directory beside
 /// the target, renamed into place when complete (removed on failure).
@@ -8,7 +9,7 @@ enum ModelDirectoryWriter {
         let staging = output.deletingLastPathComponent().appendingPathComponent(".\(output.lastPathComponent).partial-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: true)
         do {
-            for file in files { try file.data.write(to: staging.appendingPathComponent(file.name)) }
+            for file in files { try OutputFile.write(file.data, to: staging.appendingPathComponent(file.name).path) }
             try SafetensorsWriter.write(tensors, metadata: ["format": "pt"], to: staging.appendingPathComponent("model.safetensors"))
             try FileManager.default.moveItem(at: staging, to: output)
         } catch {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import OutputFiles
 import MambaLM
 import TensorCore
 
@@ -70,6 +71,11 @@ func parseIDs(_ text: String, argument: String) throws -> [Int] {
 struct CommandFailure: Error, CustomStringConvertible {
     let description: String
     init(_ error: Error) { description = "\(error)" }
+}
+
+/// Checks every output path of a command before its work, so a bad path fails at once (OutputFile).
+func validateOutputs(_ paths: [String?]) throws {
+    do { try OutputFile.validate(paths.compactMap { $0 }) } catch { throw CommandFailure(error) }
 }
 
 func printError(_ text: String) {

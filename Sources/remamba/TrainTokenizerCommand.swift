@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import OutputFiles
 import Tokenization
 
 /// `remamba train-tokenizer`: trains a GPT-NeoX-style byte-level BPE tokenizer.json on text files,
@@ -42,6 +43,7 @@ struct TrainTokenizer: ParsableCommand {
     }
 
     func run() throws {
+        try validateOutputs([out])
         let start = Date()
         var counter = WordCounter()
         for path in input {
@@ -58,30 +60,11 @@ struct TrainTokenizer: ParsableCommand {
             lastReport = Date()
             printError("merges \(progress.merges), vocabulary \(progress.vocabularySize)/\(progress.targetVocabularySize)")
         }
-        try Self.writeAtomically(trained.jsonData(), to: out)
+        do { try OutputFile.write(trained.jsonData(), to: out) } catch { throw CommandFailure(error) }
         let seconds = Date().timeIntervalSince(start)
         let reason = trained.tokens.count < vocabSize ? " (no pair left with frequency ≥ \(minFrequency))" : ""
         printError(String(format: "wrote %@: %d tokens%@, %d merges, %.1f s (%.2f MB/s)", out, trained.tokens.count,
                           reason, trained.merges.count, seconds, Double(counter.byteCount) / 1e6 / seconds))
-    }
-
-    /// Writes next to the destination, then renames: a reader never sees half a file.
-    static func writeAtomically(_ data: Data, to path: String) throws {
-        let destination = URL(fileURLWithPath: path)
-        let temporary = destination.deletingLastPathComponent()
-            .appendingPathComponent(".\(destination.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).tmp")
-        do {
-            try data.write(to: temporary)
-            guard rename(temporary.path, destination.path) == 0 else {
-                let reason = String(cString: strerror(errno))
-                try? FileManager.default.removeItem(at: temporary)
-                throw CommandFailure(ValidationError("cannot move \(temporary.path) to \(path): \(reason)"))
-            }
-        } catch let failure as CommandFailure {
-            throw failure
-        } catch {
-            throw CommandFailure(ValidationError("cannot write \(path): \(error.localizedDescription)"))
-        }
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import OutputFiles
 
 /// Reading and appending JSON Lines files; a bad line is an error naming the file and the line number.
 public enum JSONLines {
@@ -47,20 +48,25 @@ public enum JSONLines {
         }
     }
 
-    /// Appends one object as a line and flushes it, so a stopped run loses at most the line being written.
+    /// Appends one object as a line in one write, so a stopped run loses at most the line being written.
     public static func append<T: Encodable>(_ value: T, to url: URL) throws {
+        try OutputFile.append(line(value), to: url.path)
+    }
+
+    /// Writes a whole file of lines (through `OutputFile`: atomic, or streamed to a device).
+    public static func write<T: Encodable>(_ values: [T], to url: URL) throws {
+        var data = Data()
+        for value in values { data.append(try line(value)) }
+        try OutputFile.write(data, to: url.path)
+    }
+
+    /// One object as a JSON line (sorted keys, slashes unescaped), with its newline.
+    static func line<T: Encodable>(_ value: T) throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         var data = try encoder.encode(value)
         data.append(UInt8(ascii: "\n"))
-        if !FileManager.default.fileExists(atPath: url.path) {
-            FileManager.default.createFile(atPath: url.path, contents: nil)
-        }
-        let handle = try FileHandle(forWritingTo: url)
-        defer { try? handle.close() }
-        try handle.seekToEnd()
-        try handle.write(contentsOf: data)
-        try handle.synchronize()
+        return data
     }
 }
 

@@ -108,8 +108,7 @@ public struct ModelConfiguration: Sendable, Equatable {
 
     /// The original state-spaces config (`d_model`, `n_layer`, `ssm_cfg`, …) in Hugging Face's spelling.
     static func fromOriginalLayout(_ o: [String: Any], path: String) throws(LoadingError) -> [String: Any] {
-        guard let vocab = o["vocab_size"] as? Int else { throw .missingKey(path: path, key: "vocab_size") }
-        let multiple = (o["pad_vocab_size_multiple"] as? Int) ?? 8
+        let vocabulary = try paddedVocabulary(o, path: path)
         let ssm = (o["ssm_cfg"] as? [String: Any]) ?? [:]
         if let unknown = ssm.keys.first(where: { !KnownKeys.ssmConfiguration.contains($0) }) {
             throw .unknownKeys(path: path, keys: ["ssm_cfg.\(unknown)"])
@@ -118,7 +117,7 @@ public struct ModelConfiguration: Sendable, Equatable {
         if let a = o["attn_layer_idx"] as? [Int], !a.isEmpty { throw .unsupported(path: path, what: "attention layers (attn_layer_idx)") }
         var hf: [String: Any] = [
             "hidden_size": o["d_model"] as Any,
-            "vocab_size": (vocab + multiple - 1) / multiple * multiple,
+            "vocab_size": vocabulary,
             "state_size": ssm["d_state"] ?? 16,
             "conv_kernel": ssm["d_conv"] ?? 4,
             "expand": ssm["expand"] ?? 2,
@@ -137,9 +136,8 @@ public struct ModelConfiguration: Sendable, Equatable {
     /// mamba_ssm's `Mamba2` defaults: d_state 128, d_conv 4, expand 2, headdim 64, ngroups 1, chunk_size 256,
     /// norm_before_gate false, dt_limit (0, ∞); its gated norm uses ε = 1e-5 whatever `norm_epsilon` says.
     static func mamba2FromOriginalLayout(_ o: [String: Any], path: String) throws(LoadingError) -> [String: Any] {
-        guard let vocab = o["vocab_size"] as? Int else { throw .missingKey(path: path, key: "vocab_size") }
-        guard let d = o["d_model"] as? Int else { throw .missingKey(path: path, key: "d_model") }
-        let multiple = (o["pad_vocab_size_multiple"] as? Int) ?? 8
+        let vocabulary = try paddedVocabulary(o, path: path)
+        let d = try size(o, "d_model", default: nil, path: path)
         let ssm = (o["ssm_cfg"] as? [String: Any]) ?? [:]
         if let unknown = ssm.keys.sorted().first(where: { !KnownKeys.ssmConfigurationMamba2.contains($0) }) {
             throw .unknownKeys(path: path, keys: ["ssm_cfg.\(unknown)"])
@@ -151,8 +149,8 @@ public struct ModelConfiguration: Sendable, Equatable {
             throw .unsupported(path: path, what: "ssm_cfg.activation \"\(act)\" (Mamba2 uses silu)")
         }
         if (ssm["D_has_hdim"] as? Bool) == true { throw .unsupported(path: path, what: "ssm_cfg.D_has_hdim = true") }
-        let expand = (ssm["expand"] as? Int) ?? 2
-        let headDim = (ssm["headdim"] as? Int) ?? 64
+        let expand = try size(ssm, "expand", default: 2, path: path, in: "ssm_cfg.")
+        let headDim = try size(ssm, "headdim", default: 64, path: path, in: "ssm_cfg.")
         if let dssm = ssm["d_ssm"] as? Int, dssm != expand * d {
             throw .unsupported(path: path, what: "ssm_cfg.d_ssm = \(dssm) ≠ expand × d_model (a gated MLP beside the SSM)")
         }
@@ -162,12 +160,12 @@ public struct ModelConfiguration: Sendable, Equatable {
         }
         var hf: [String: Any] = [
             "hidden_size": d,
-            "vocab_size": (vocab + multiple - 1) / multiple * multiple,
+            "vocab_size": vocabulary,
             "state_size": ssm["d_state"] ?? 128,
             "conv_kernel": ssm["d_conv"] ?? 4,
             "expand": expand,
             "head_dim": headDim,
-            "num_heads": expand * d / max(headDim, 1),
+            "num_heads": expand * d / headDim,
             "n_groups": ssm["ngroups"] ?? 1,
             "chunk_size": ssm["chunk_size"] ?? 256,
             "use_bias": ssm["bias"] ?? false,
@@ -182,6 +180,27 @@ public struct ModelConfiguration: Sendable, Equatable {
         if let limit = ssm["dt_limit"] { hf["time_step_limit"] = limit }
         if let layers = o["n_layer"] { hf["num_hidden_layers"] = layers }
         return hf
+    }
+
+    /// `vocab_size` rounded up to a multiple of `pad_vocab_size_multiple` (default 8), as mamba_ssm pads the
+    /// embedding; both checked against `ConfigurationLimits` first (a multiple of 0 would divide by zero).
+    static func paddedVocabulary(_ o: [String: Any], path: String) throws(LoadingError) -> Int {
+        let vocabulary = try size(o, "vocab_size", default: nil, path: path)
+        let multiple = try size(o, "pad_vocab_size_multiple", default: 8, path: path)
+        return (vocabulary + multiple - 1) / multiple * multiple
+    }
+
+    /// An integer of the original layout (`prefix` names its parent object in errors), in
+    /// 1 … `ConfigurationLimits.maxSize`, before any arithmetic uses it; `default` nil: required.
+    static func size(_ o: [String: Any], _ key: String, default value: Int?, path: String, in prefix: String = "") throws(LoadingError) -> Int {
+        guard let raw = o[key] else {
+            guard let value else { throw .missingKey(path: path, key: prefix + key) }
+            return value
+        }
+        guard let integer = raw as? Int else {
+            throw .invalidValue(path: path, key: prefix + key, value: "\(raw)", expected: "an integer")
+        }
+        do { return try ConfigurationLimits.check(integer, key: prefix + key) } catch { throw error.at(path) }
     }
 
     /// transformers 4.x writes a non-finite float (`time_step_limit = (0.0, inf)` of Mamba2) as the bare

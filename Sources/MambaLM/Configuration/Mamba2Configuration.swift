@@ -1,4 +1,5 @@
 import Foundation
+import TensorCore
 
 /// The configuration of a Mamba-2 language model, mirroring Hugging Face's `Mamba2Config` keys. The
 /// original state-spaces layout (`d_model`, `n_layer`, `ssm_cfg.layer = "Mamba2"`, …) is mapped onto it
@@ -77,7 +78,8 @@ public struct Mamba2Configuration: Codable, Sendable, Equatable {
         self.layerNormEpsilon = layerNormEpsilon
         self.expand = expand
         self.convolutionKernel = convolutionKernel
-        self.numberOfHeads = numberOfHeads ?? expand * hiddenSize / max(headDimension, 1)
+        // Overflowing sizes give 0 heads here; `validate` refuses them by name first.
+        self.numberOfHeads = numberOfHeads ?? (CheckedSize.product(expand, hiddenSize).map { $0 / max(headDimension, 1) } ?? 0)
         self.headDimension = headDimension
         self.numberOfGroups = numberOfGroups
         self.chunkSize = chunkSize
@@ -158,19 +160,12 @@ public struct Mamba2Configuration: Codable, Sendable, Equatable {
 
     /// Every value a model can be built with; the message names the key as config.json spells it.
     public func validate() throws(ConfigurationError) {
-        func positive(_ value: Int, _ key: CodingKeys) throws(ConfigurationError) {
-            if value <= 0 { throw .invalidValue(key: key.rawValue, value: "\(value)", expected: "a positive integer") }
+        for (value, key) in [(vocabularySize, CodingKeys.vocabularySize), (hiddenSize, .hiddenSize), (stateSize, .stateSize),
+                             (numberOfLayers, .numberOfLayers), (expand, .expand), (convolutionKernel, .convolutionKernel),
+                             (numberOfHeads, .numberOfHeads), (headDimension, .headDimension), (numberOfGroups, .numberOfGroups)] {
+            _ = try ConfigurationLimits.check(value, key: key.rawValue)
         }
-        try positive(vocabularySize, .vocabularySize)
-        try positive(hiddenSize, .hiddenSize)
-        try positive(stateSize, .stateSize)
-        try positive(numberOfLayers, .numberOfLayers)
-        try positive(expand, .expand)
-        try positive(convolutionKernel, .convolutionKernel)
-        try positive(numberOfHeads, .numberOfHeads)
-        try positive(headDimension, .headDimension)
-        try positive(numberOfGroups, .numberOfGroups)
-        try positive(chunkSize, .chunkSize)
+        _ = try ConfigurationLimits.check(chunkSize, key: CodingKeys.chunkSize.rawValue, limit: ConfigurationLimits.maxChunkSize)
         if innerSize != expand * hiddenSize {
             throw .invalidValue(key: CodingKeys.numberOfHeads.rawValue, value: "\(numberOfHeads)",
                                 expected: "num_heads × head_dim (\(numberOfHeads) × \(headDimension)) = expand × hidden_size (\(expand * hiddenSize))")

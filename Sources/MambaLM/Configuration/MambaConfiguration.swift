@@ -56,7 +56,7 @@ public struct MambaConfiguration: Codable, Sendable, Equatable {
         self.convolutionKernel = convolutionKernel
         self.useBias = useBias
         self.useConvolutionBias = useConvolutionBias
-        self.timeStepRank = timeStepRank ?? (hiddenSize + 15) / 16
+        self.timeStepRank = timeStepRank ?? hiddenSize / 16 + (hiddenSize % 16 == 0 ? 0 : 1)  // ⌈D/16⌉ without overflow
         self.residualInFloat32 = residualInFloat32
         self.tieWordEmbeddings = tieWordEmbeddings
         self.bosTokenID = bosTokenID
@@ -95,21 +95,11 @@ public struct MambaConfiguration: Codable, Sendable, Equatable {
 
     /// Every value a model can be built with; the message names the key as config.json spells it.
     public func validate() throws(ConfigurationError) {
-        // The upper bound keeps every derived size (expand × hidden_size, vocab × hidden_size, …) far
-        // from Int overflow, so an absurd config.json is refused here instead of trapping later.
-        let limit = 1 << 24
-        func positive(_ value: Int, _ key: CodingKeys) throws(ConfigurationError) {
-            if value <= 0 || value > limit {
-                throw .invalidValue(key: key.rawValue, value: "\(value)", expected: "a positive integer of at most \(limit)")
-            }
+        for (value, key) in [(vocabularySize, CodingKeys.vocabularySize), (hiddenSize, .hiddenSize), (stateSize, .stateSize),
+                             (numberOfLayers, .numberOfLayers), (expand, .expand), (convolutionKernel, .convolutionKernel),
+                             (timeStepRank, .timeStepRank)] {
+            _ = try ConfigurationLimits.check(value, key: key.rawValue)
         }
-        try positive(vocabularySize, .vocabularySize)
-        try positive(hiddenSize, .hiddenSize)
-        try positive(stateSize, .stateSize)
-        try positive(numberOfLayers, .numberOfLayers)
-        try positive(expand, .expand)
-        try positive(convolutionKernel, .convolutionKernel)
-        try positive(timeStepRank, .timeStepRank)
         if !(layerNormEpsilon > 0 && layerNormEpsilon.isFinite) {
             throw .invalidValue(key: CodingKeys.layerNormEpsilon.rawValue, value: "\(layerNormEpsilon)", expected: "a positive number")
         }

@@ -17,8 +17,14 @@ public struct ModelDirectory: Sendable {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else { throw .fileNotFound(path: url.path) }
         guard isDirectory.boolValue else { throw .notADirectory(path: url.path) }
-        configuration = try ModelConfiguration.load(url.appendingPathComponent("config.json"), lenient: lenientConfiguration)
+        let configurationURL = url.appendingPathComponent("config.json")
+        configuration = try ModelConfiguration.load(configurationURL, lenient: lenientConfiguration)
         tensorFiles = try Self.openWeights(url)
+        // Before anything of the config's size is listed or allocated: its layers are the checkpoint's, its
+        // weights fit in this machine's memory.
+        let footprint = ModelFootprint(configuration.architecture)
+        try footprint.verifyLayers(tensorFiles.keys, directory: url.path)
+        try footprint.verifyFits(path: configurationURL.path)
     }
 
     static func openWeights(_ url: URL) throws(LoadingError) -> [String: SafetensorsFile] {

@@ -1,8 +1,9 @@
 import Foundation
+import OutputFiles
 import TensorCore
 
-/// Writes a safetensors file atomically: everything goes to a temporary file beside the target, which
-/// is renamed into place only when complete, so a failure never leaves a partial output file.
+/// Writes safetensors files through `OutputFile` (atomic for regular files, streamed to devices; a failure
+/// leaves no partial output).
 public enum SafetensorsWriter {
     public enum Value {
         case float32(Tensor)
@@ -12,8 +13,13 @@ public enum SafetensorsWriter {
     }
 
     public static func write(_ tensors: [(String, Value)], metadata: [String: String] = [:], to url: URL) throws {
-        // Larger elements first: every tensor then starts at a multiple of its element size (the data
-        // section starts at a multiple of 8), so a reader can use it in place.
+        try OutputFile.write(encode(tensors, metadata: metadata), to: url.path)
+    }
+
+    /// The bytes of a safetensors file: the 8-byte header length, the JSON header, the data. Larger elements
+    /// first: every tensor then starts at a multiple of its element size (the data section starts at a
+    /// multiple of 8), so a reader can use it in place.
+    public static func encode(_ tensors: [(String, Value)], metadata: [String: String] = [:]) throws -> Data {
         let pieces = tensors.flatMap(pieces).enumerated().sorted { ($0.element.elementSize, $1.offset) > ($1.element.elementSize, $0.offset) }
         var header: [String: Any] = [:]
         if !metadata.isEmpty { header["__metadata__"] = metadata }
@@ -29,7 +35,7 @@ public enum SafetensorsWriter {
         withUnsafeBytes(of: UInt64(json.count).littleEndian) { file.append(contentsOf: $0) }
         file.append(json)
         file.append(body)
-        try AtomicFile.write(file, to: url)
+        return file
     }
 
     private struct Piece {
@@ -59,26 +65,6 @@ public enum SafetensorsWriter {
                 }
                 return result
             }
-        }
-    }
-}
-
-/// Temporary file + rename: readers see the old file or the whole new one, never a part.
-public enum AtomicFile {
-    public static func write(_ data: Data, to url: URL) throws {
-        let directory = url.deletingLastPathComponent()
-        let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
-        do {
-            try data.write(to: temporary)
-            // POSIX rename replaces an existing file atomically (Foundation's replaceItemAt on Linux fails
-            // on a second replacement of the same file and leaves it missing).
-            guard rename(temporary.path, url.path) == 0 else {
-                throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path,
-                    NSLocalizedDescriptionKey: "cannot rename \(temporary.path) to \(url.path): \(String(cString: strerror(errno)))"])
-            }
-        } catch {
-            try? FileManager.default.removeItem(at: temporary)
-            throw error
         }
     }
 }

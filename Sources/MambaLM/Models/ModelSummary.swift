@@ -8,6 +8,7 @@ public struct ModelSummary {
         var lines = ["model: \(directory.url.path)"]
         let c = directory.configuration
         let parameters = directory.tensorFiles.reduce(0) { $0 + $1.value.entries[$1.key]!.shape.reduce(1, *) }
+        let state = ModelFootprint(c.architecture).stateBytes.map(Self.bytes) ?? "more than \(Int.max) bytes"
         switch c.architecture {
         case .mamba(let m):
             lines += [
@@ -15,7 +16,7 @@ public struct ModelSummary {
                 "layers: \(m.numberOfLayers), d_model: \(m.hiddenSize), d_inner: \(m.innerSize), d_state: \(m.stateSize), "
                     + "dt_rank: \(m.timeStepRank), conv_kernel: \(m.convolutionKernel)",
                 "vocabulary: \(m.vocabularySize), tied embeddings: \(m.tieWordEmbeddings), bias: \(m.useBias), conv bias: \(m.useConvolutionBias)",
-                "recurrent state: \(Self.bytes(4 * m.numberOfLayers * m.innerSize * (m.stateSize + m.convolutionKernel))) (constant in sequence length)",
+                "recurrent state: \(state) (constant in sequence length)",
             ]
         case .mamba2(let m):
             lines += [
@@ -24,7 +25,7 @@ public struct ModelSummary {
                     + "groups: \(m.numberOfGroups), d_state: \(m.stateSize), conv_kernel: \(m.convolutionKernel), chunk_size: \(m.chunkSize)",
                 "vocabulary: \(m.vocabularySize), tied embeddings: \(m.tieWordEmbeddings), bias: \(m.useBias), conv bias: \(m.useConvolutionBias), "
                     + "time_step_limit: [\(m.timeStepLimit.lowerBound), \(m.timeStepLimit.upperBound)]",
-                "recurrent state: \(Self.bytes(4 * m.numberOfLayers * (m.innerSize * m.stateSize + m.convolutionDimension * m.convolutionKernel))) (constant in sequence length)",
+                "recurrent state: \(state) (constant in sequence length)",
             ]
         }
         if let d = c.compressionDefaults {

@@ -1,5 +1,6 @@
 import Foundation
 import MambaLM
+import OutputFiles
 
 /// Saves the trained LoRA tensors as PEFT's `save_pretrained` does: adapter_model.safetensors (the
 /// trainable tensors, already under PEFT's names) and adapter_config.json, so `PeftModel.from_pretrained`
@@ -18,6 +19,6 @@ public enum LoRAAdapterWriter {
             "base_model_name_or_path": baseModel.map { $0 as Any } ?? NSNull(),
         ]
         let data = try JSONSerialization.data(withJSONObject: configuration, options: [.prettyPrinted, .sortedKeys])
-        try AtomicFile.write(data, to: directory.appendingPathComponent(PEFTAdapter.configurationName))
+        try OutputFile.write(data, to: directory.appendingPathComponent(PEFTAdapter.configurationName).path)
     }
 }

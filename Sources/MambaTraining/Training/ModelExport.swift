@@ -1,5 +1,6 @@
 import Foundation
 import MambaLM
+import OutputFiles
 
 /// Writes a loadable model directory: model.safetensors with the tensors under their checkpoint names, and
 /// the source directory's config.json (with `configurationChanges` applied), generation_config.json and
@@ -22,7 +23,7 @@ public enum ModelExport {
                 json.merge(configurationChanges) { _, new in new }
                 data = try JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted, .sortedKeys])
             }
-            try AtomicFile.write(data, to: to)
+            try OutputFile.write(data, to: to.path)
         }
     }
 }

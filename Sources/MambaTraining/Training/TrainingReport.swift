@@ -1,4 +1,5 @@
 import Foundation
+import OutputFiles
 import Plots
 
 /// The run's outputs besides the weights: a JSONL line per step, a progress line on stderr (at most a few
@@ -42,15 +43,16 @@ public struct TrainingReport {
     }
 
     static func append(_ record: StepRecord, to url: URL) throws {
+        try OutputFile.append(line(record), to: url.path)
+    }
+
+    /// One record as a JSON line (sorted keys), with its newline.
+    static func line(_ record: StepRecord) throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         var data = try encoder.encode(record)
         data.append(UInt8(ascii: "\n"))
-        if !FileManager.default.fileExists(atPath: url.path) { _ = FileManager.default.createFile(atPath: url.path, contents: nil) }
-        let handle = try FileHandle(forWritingTo: url)
-        defer { try? handle.close() }
-        try handle.seekToEnd()
-        try handle.write(contentsOf: data)
+        return data
     }
 
     static func duration(_ seconds: Double) -> String {

@@ -1,4 +1,5 @@
 import Foundation
+import OutputFiles
 
 /// A run in an output directory: steps the trainer to the end, writing a checkpoint every `saveEvery` steps
 /// (and at the end) with the loss chart and the model as trained so far (`export`: a model directory or an
@@ -52,9 +53,9 @@ public struct TrainingRun {
 
     /// The log holds exactly the checkpoint's history (steps logged after the last checkpoint are redone).
     func rewriteLog() throws {
-        try? FileManager.default.removeItem(at: report.logURL)
-        _ = FileManager.default.createFile(atPath: report.logURL.path, contents: nil)
-        for record in trainer.state.history { try TrainingReport.append(record, to: report.logURL) }
+        var log = Data()
+        for record in trainer.state.history { log.append(try TrainingReport.line(record)) }
+        try OutputFile.write(log, to: report.logURL.path)
     }
 }
 
