@@ -16,6 +16,12 @@ public enum ModelLoader {
             return try build(directory, compression: compression, adapter: adapter, expected: Mamba2Model.expectedWeights(c),
                              sanitize: Mamba2Model.sanitize(c), hiddenSize: c.hiddenSize, layers: c.numberOfLayers,
                              deltaOffsetSize: c.numberOfHeads) { Mamba2Model(weights: $0, configuration: c) }
+        case .llama(let c):
+            let config = directory.url.appendingPathComponent("config.json").path
+            if compression != nil { throw LoadingError.unsupported(path: config, what: "--remamba with a Llama model (ReMamba compresses Mamba states)") }
+            if adapter != nil { throw LoadingError.unsupported(path: config, what: "PEFT adapters on a Llama model") }
+            return LlamaModel(weights: try WeightMap.load(from: directory, expected: LlamaModel.expectedWeights(c), sanitize: LlamaModel.sanitize(c)),
+                              configuration: c)
         }
     }
 

@@ -42,6 +42,8 @@ public enum ModelShape: String, CaseIterable, Sendable {
                 ReMambaModel<Mamba2Model>.expectedWeights(hiddenSize: c.hiddenSize, layers: c.numberOfLayers, deltaOffsetSize: c.numberOfHeads)) { a, _ in a },
                 seed: seed)
             return (Mamba2Model(weights: w, configuration: c), w)
+        case .llama:
+            preconditionFailure("ModelShape has no Llama shapes (LlamaShape has)")
         }
     }
 }
