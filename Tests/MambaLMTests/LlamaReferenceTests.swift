@@ -47,8 +47,11 @@ final class LlamaReferenceTests: XCTestCase {
             var state = model.makeState()
             let stepped = Tensor.concatenateRows(ids.map { model.step($0, state: &state).reshaped([1, model.vocabularySize]) })
             print("\(name): chunked vs one pass \(chunked.maxAbsDifference(onePass)), steps vs one pass \(stepped.maxAbsDifference(onePass))")
-            XCTAssertLessThanOrEqual(chunked.maxAbsDifference(onePass), 1e-5, name)
-            XCTAssertLessThanOrEqual(stepped.maxAbsDifference(onePass), 1e-5, name)
+            // Same arithmetic in another order (sgemm over 37 rows, or gemv for one, against one
+            // pass): float32 rounding of logits with std ~2, measured up to 4.3e-5; the tolerance is
+            // the one against transformers.
+            XCTAssertLessThanOrEqual(chunked.maxAbsDifference(onePass), Self.tolerance, name)
+            XCTAssertLessThanOrEqual(stepped.maxAbsDifference(onePass), Self.tolerance, name)
             XCTAssertEqual(state.position, ids.count)
             XCTAssertEqual(state.attention[0].count, ids.count)
         }

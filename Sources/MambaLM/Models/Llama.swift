@@ -19,6 +19,7 @@ public struct LlamaModel: LanguageModel {
     public var eosTokenID: Int? { configuration.eosTokenID }
     /// The longest context the model was trained for (`max_position_embeddings`).
     public var maxPositions: Int { configuration.maxPositionEmbeddings }
+    public var positionLimit: Int? { maxPositions }
 
     /// Names and shapes of every tensor of the checkpoint, as Hugging Face names them.
     public static func expectedWeights(_ c: LlamaConfiguration) -> [String: [Int]] {

@@ -25,7 +25,7 @@ public struct ModelSummary {
                 "vocabulary: \(m.vocabularySize), tied embeddings: \(m.tieWordEmbeddings), bias: \(m.useBias), conv bias: \(m.useConvolutionBias), "
                     + "time_step_limit: [\(m.timeStepLimit.lowerBound), \(m.timeStepLimit.upperBound)]",
                 "recurrent state: \(Self.bytes(4 * m.numberOfLayers * (m.innerSize * m.stateSize + m.convolutionDimension * m.convolutionKernel))) (constant in sequence length)",
-            ]            ]
+            ]
         case .llama(let m):
             lines += Self.llamaLines(m)
         }

@@ -10,8 +10,9 @@ public enum RotaryEmbedding {
         let f = inverseFrequencies.count, p = 2 * f
         precondition(x.columns == heads * p, "RotaryEmbedding: \(x.shape) is not \(heads) heads of \(p)")
         var cosines = [Float](repeating: 0, count: f), sines = [Float](repeating: 0, count: f)
+        let rows = x.rows
         x.data.withUnsafeMutableBufferPointer { xp in
-            for t in 0..<x.rows {
+            for t in 0..<rows {
                 let position = Float(firstPosition + t)
                 for i in 0..<f {
                     let angle = position * inverseFrequencies[i]
