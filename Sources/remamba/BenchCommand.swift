@@ -8,7 +8,7 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure GEMM peak, memory bandwidth, prefill and decode speed against those limits.")
 
-    @Option(name: .long, help: "Model shape with random weights: \(ModelShape.allCases.map(\.rawValue).joined(separator: "|")).")
+    @Option(name: .long, help: "Model shape with random weights: \((ModelShape.allCases.map(\.rawValue) + LlamaShape.allCases.map(\.rawValue)).joined(separator: "|")).")
     var shape: String = "130m"
     @Option(name: .long, help: "Benchmark this model directory instead of a random shape.") var model: String?
     @Option(name: .long, help: "Prompt lengths for prefill, comma-separated.") var prefill = "512,2048,6144"
@@ -32,11 +32,26 @@ struct Bench: ParsableCommand {
         try measure(model, weights: weights, lengths: lengths, gflops: gflops, bandwidth: bandwidth)
     }
 
-    /// Prefill at each length and decode, as fractions of the machine's limits.
-    func measure<B: Backbone>(_ model: B, weights: WeightMap?, lengths: [Int], gflops: Double, bandwidth: Double) throws {
-        let (v, d) = (model.vocabularySize, model.hiddenSize)
-        let matrixParameters = model.parameterCount - v * d * (model.tiedEmbeddings ? 1 : 2)
-        print("model: \(self.model ?? shape), \(String(format: "%.1f", Double(model.parameterCount) / 1e6)) M parameters, Float32")
+    /// What the roofline needs of a model: parameters, d_model, whether lm_head is the embeddings.
+    struct Sizes {
+        let parameters: Int, hidden: Int, tied: Bool
+        init(_ model: any LanguageModel) {
+            if let m = model as? LlamaModel {
+                (parameters, hidden, tied) = (m.parameterCount, m.configuration.hiddenSize, m.configuration.tieWordEmbeddings)
+            } else {
+                let m = model as! any Backbone
+                (parameters, hidden, tied) = (m.parameterCount, m.hiddenSize, m.tiedEmbeddings)
+            }
+        }
+    }
+
+    /// Prefill at each length and decode, as fractions of the machine's limits. For a transformer the
+    /// FLOPs and bytes count the weights only (attention over the cache comes on top).
+    func measure(_ model: any LanguageModel, weights: WeightMap?, lengths: [Int], gflops: Double, bandwidth: Double) throws {
+        let sizes = Sizes(model)
+        let (v, d) = (model.vocabularySize, sizes.hidden)
+        let matrixParameters = sizes.parameters - v * d * (sizes.tied ? 1 : 2)
+        print("model: \(self.model ?? shape), \(String(format: "%.1f", Double(sizes.parameters) / 1e6)) M parameters, Float32")
         print("| phase | tokens | tokens/s | roofline fraction |")
         print("|---|---|---|---|")
         for l in lengths {
@@ -54,27 +69,29 @@ struct Bench: ParsableCommand {
         }
         // Bytes per decoded token: every weight matrix read once (the lm_head included); of an untied
         // embedding table only one row is read.
-        let bytes = 4 * Double(model.parameterCount - (model.tiedEmbeddings ? 0 : v * d))
+        let bytes = 4 * Double(sizes.parameters - (sizes.tied ? 0 : v * d))
         print(String(format: "| decode | %d | %.1f | %.0f%% of bandwidth (%.0f MB/token) |", decode, Double(decode) / t,
                      100 * bytes * Double(decode) / t / 1e9 / bandwidth, bytes / 1e6))
         print(String(format: "peak RSS: %.0f MiB", Double(MachineLimits.peakResidentBytes) / 1048576))
         if remamba {
-            guard let weights else { throw ValidationError("--remamba compares on a random --shape (it needs ReMamba weights)") }
-            try compareReMamba(model, weights)
+            guard let weights, let mamba = model as? any Backbone else {
+                throw ValidationError("--remamba compares on a random Mamba --shape (it needs ReMamba weights)")
+            }
+            try compareReMamba(mamba, weights)
         }
     }
 
-    func loadModel() throws -> (any Backbone, WeightMap?) {
+    func loadModel() throws -> (any LanguageModel, WeightMap?) {
         if let model {
             do {
-                guard let m = try ModelLoader.load(ModelDirectory(URL(fileURLWithPath: model))) as? any Backbone else {
-                    throw ValidationError("\(model): not a plain Mamba or Mamba2 model")
-                }
+                let m = try ModelLoader.load(ModelDirectory(URL(fileURLWithPath: model)))
+                guard m is any Backbone || m is LlamaModel else { throw ValidationError("\(model): not a plain Mamba, Mamba2 or Llama model") }
                 return (m, nil)
             } catch let error as ValidationError { throw error } catch { throw CommandFailure(error) }
         }
+        if let llama = LlamaShape(rawValue: shape) { return (llama.randomModel(), nil) }
         guard let s = ModelShape(rawValue: shape) else {
-            throw ValidationError("--shape must be one of \(ModelShape.allCases.map(\.rawValue).joined(separator: ", ")), got \(shape)")
+            throw ValidationError("--shape must be one of \((ModelShape.allCases.map(\.rawValue) + LlamaShape.allCases.map(\.rawValue)).joined(separator: ", ")), got \(shape)")
         }
         let (m, w) = s.randomModel()
         return (m, w)
