@@ -18,10 +18,20 @@ struct Bench: ParsableCommand {
     var remamba = false
     @Option(name: .long, help: "Only measure training: one forward + backward of this many tokens (loss and all gradients).")
     var train: Int?
+    @Option(name: .long, help: ArgumentHelp("The paper's Fig. 6 / Fig. 1 speed comparison of Mamba, ReMamba and Llama: small (mamba-130m vs llama-125m) or large (mamba-2.8b vs openllama-3b); one process per measurement.", valueName: "small|large"))
+    var compare: String?
+    @Option(name: .long, help: "--compare: input lengths.") var inputs = "1024,2048,4096,6144,8192"
+    @Option(name: .long, help: "--compare: generated tokens per input.") var outputTokens = 1024
+    @Option(name: .long, help: ArgumentHelp("--compare: write PREFIX.md (table) and PREFIX-speed.svg, PREFIX-memory.svg.", valueName: "prefix"))
+    var out: String?
+    @Option(name: .long, help: .hidden) var speedRun: String?
+    @Option(name: .long, help: .hidden) var input: Int?
 
     func run() throws {
         if let threads { Parallel.threads = threads }
         if let train { return try benchTrain(length: train) }
+        if let speedRun { return try measureSpeed(speedRun) }
+        if let compare { return try compareSpeed(compare) }
         let lengths = try parseIDs(prefill, argument: "--prefill")
         print("kernels: \(MachineLimits.kernelBuild); OpenBLAS core: \(BLAS.coreName) "
               + "(OPENBLAS_CORETYPE=\(ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "unset")); threads: \(Parallel.threads)")
