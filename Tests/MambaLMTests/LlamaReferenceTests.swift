@@ -67,9 +67,8 @@ final class LlamaReferenceTests: XCTestCase {
             var logits = try model.prefill(try reference.integers("greedy.prompt"), state: &state)
             var tokens: [Int] = []
             for _ in expected.indices {
-                let next = logits.data.indices.max { logits.data[$0] < logits.data[$1] }!
-                tokens.append(next)
-                logits = model.step(next, state: &state)
+                tokens.append(Sampler.argmax(logits.data))
+                logits = model.step(tokens.last!, state: &state)
             }
             XCTAssertEqual(tokens, expected, name)
         }

@@ -86,20 +86,12 @@ public struct LlamaConfiguration: Codable, Sendable, Equatable {
 
     /// Every value a model can be built with; the message names the key as config.json spells it.
     public func validate() throws(ConfigurationError) {
-        let limit = 1 << 24
-        func positive(_ value: Int, _ key: CodingKeys) throws(ConfigurationError) {
-            if value <= 0 || value > limit {
-                throw .invalidValue(key: key.rawValue, value: "\(value)", expected: "a positive integer of at most \(limit)")
-            }
-        }
-        try positive(vocabularySize, .vocabularySize)
-        try positive(hiddenSize, .hiddenSize)
-        try positive(intermediateSize, .intermediateSize)
-        try positive(numberOfLayers, .numberOfLayers)
-        try positive(numberOfHeads, .numberOfHeads)
-        try positive(numberOfKeyValueHeads, .numberOfKeyValueHeads)
-        try positive(headDimension, .headDimension)
-        try positive(maxPositionEmbeddings, .maxPositionEmbeddings)
+        let sizes: [(Int, CodingKeys)] = [
+            (vocabularySize, .vocabularySize), (hiddenSize, .hiddenSize), (intermediateSize, .intermediateSize),
+            (numberOfLayers, .numberOfLayers), (numberOfHeads, .numberOfHeads), (numberOfKeyValueHeads, .numberOfKeyValueHeads),
+            (headDimension, .headDimension), (maxPositionEmbeddings, .maxPositionEmbeddings),
+        ]
+        for (value, key) in sizes { try ConfigurationError.checkSize(value, key: key.rawValue) }
         if numberOfHeads % numberOfKeyValueHeads != 0 {
             throw .invalidValue(key: CodingKeys.numberOfKeyValueHeads.rawValue, value: "\(numberOfKeyValueHeads)",
                                 expected: "a divisor of num_attention_heads = \(numberOfHeads)")
