@@ -3,8 +3,9 @@ import TensorCore
 /// The keys and values one attention layer has seen so far: the state of a transformer layer, which,
 /// unlike Mamba's, grows with the context. Legend: S positions cached, G key/value heads, P head_dim.
 /// Each head's keys and values are one contiguous [S, P] array, so attention reads them with a single
-/// sgemm. Room is reserved in blocks of `blockSize` positions (at least doubling), so appending one
-/// token at a time copies the cache only O(log S) times.
+/// sgemm. Room is reserved in blocks of `blockSize` positions, growing by at least a quarter each
+/// time, so appending one token at a time copies the cache O(log S) times and never holds more than
+/// a quarter (or one block) of unused room.
 public struct KeyValueCache: Sendable, Equatable {
     public static let blockSize = 256
     /// Per key/value head: [S, P].
@@ -32,7 +33,7 @@ public struct KeyValueCache: Sendable, Equatable {
         let needed = (count + t) * p
         if needed > keys[0].capacity {
             let blocks = (count + t + Self.blockSize - 1) / Self.blockSize
-            let room = Swift.max(blocks * Self.blockSize * p, 2 * keys[0].capacity)
+            let room = Swift.max(blocks * Self.blockSize, (count * 5 / 4 + Self.blockSize - 1) / Self.blockSize * Self.blockSize) * p
             for h in 0..<g { keys[h].reserveCapacity(room); values[h].reserveCapacity(room) }
         }
         for h in 0..<g {
