@@ -8,6 +8,9 @@ struct BytePairModel: Sendable {
     /// Whole-word ids keyed by the word's bytes as the pre-tokenizer hands them over (raw bytes for
     /// byte-level files); used by `ignore_merges`.
     private let idForWord: [[UInt8]: Int32]
+    /// Ids by the exact UTF-8 of the token: a `String` key also matches canonically equivalent
+    /// spellings ("ö" finds "o\u{308}"), which the library keeps apart (SentencePiece vocabularies).
+    private let idForUTF8: [[UInt8]: Int]
     let unknownID: Int32?
     let unknownToken: String?
     let continuingSubwordPrefix: String?
@@ -61,6 +64,7 @@ struct BytePairModel: Sendable {
             }
         }
         idForWord = words
+        idForUTF8 = Dictionary(json.vocab.map { (Array($0.key.utf8), $0.value) }, uniquingKeysWith: { a, _ in a })
     }
 
     /// Appends the ids of one word to `output` (and to `scratch`, reused between calls).
@@ -100,7 +104,7 @@ struct BytePairModel: Sendable {
             var symbol = character
             if index > 0, let prefix = continuingSubwordPrefix { symbol = prefix + symbol }
             if index == characters.count - 1, let suffix = endOfWordSuffix { symbol += suffix }
-            if let id = vocabulary[symbol] {
+            if let id = idForUTF8[Array(symbol.utf8)] {
                 if pendingUnknown, let unknownID { symbols.append(unknownID) }
                 pendingUnknown = false
                 symbols.append(Int32(id))

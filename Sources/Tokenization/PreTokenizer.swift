@@ -7,6 +7,8 @@ struct PreTokenizer: Sendable {
         case prefixSpace
         /// A Split with a pattern and what happens to its matches.
         case split(Splitter, SplitBehavior, invert: Bool)
+        /// SentencePiece's spaces as "▁" (Llama-2, OpenLLaMA).
+        case metaspace(MetaspaceJSON)
     }
 
     let steps: [Step]
@@ -30,6 +32,8 @@ struct PreTokenizer: Sendable {
                 steps.append(.split(try Splitter(pattern), behavior, invert: invert))
             case .sequence(let inner):
                 for step in inner { try add(step) }
+            case .metaspace(let settings):
+                steps.append(.metaspace(settings))
             }
         }
         if let json { try add(json) }
@@ -37,29 +41,34 @@ struct PreTokenizer: Sendable {
         self.isByteLevel = byteLevel
     }
 
-    /// Calls `body` with every word of `piece`, in order.
-    func forEachWord(in piece: UnsafeBufferPointer<UInt8>, _ body: (UnsafeBufferPointer<UInt8>) -> Void) {
-        run(piece, from: 0, body)
+    /// Calls `body` with every word of `piece`, in order. `atStart`: the piece begins the input
+    /// (Metaspace's `first` prepend scheme reads it).
+    func forEachWord(in piece: UnsafeBufferPointer<UInt8>, atStart: Bool = true, _ body: (UnsafeBufferPointer<UInt8>) -> Void) {
+        run(piece, from: 0, atStart: atStart, body)
     }
 
-    private func run(_ piece: UnsafeBufferPointer<UInt8>, from stepIndex: Int,
+    private func run(_ piece: UnsafeBufferPointer<UInt8>, from stepIndex: Int, atStart: Bool,
                      _ body: (UnsafeBufferPointer<UInt8>) -> Void) {
         guard !piece.isEmpty else { return }
         guard stepIndex < steps.count else { return body(piece) }
         switch steps[stepIndex] {
         case .prefixSpace:
-            if piece[0] == 0x20 { return run(piece, from: stepIndex + 1, body) }
+            if piece[0] == 0x20 { return run(piece, from: stepIndex + 1, atStart: atStart, body) }
             var spaced = [UInt8](repeating: 0x20, count: piece.count + 1)
             spaced.withUnsafeMutableBufferPointer { $0.baseAddress!.advanced(by: 1).update(from: piece.baseAddress!, count: piece.count) }
-            spaced.withUnsafeBufferPointer { run($0, from: stepIndex + 1, body) }
+            spaced.withUnsafeBufferPointer { run($0, from: stepIndex + 1, atStart: atStart, body) }
         case .split(.gpt2, .isolated, invert: false):
             // The hot path of every GPT-2-style tokenizer: no intermediate list of ranges.
-            GPT2Splitter.split(piece) { run(UnsafeBufferPointer(rebasing: piece[$0]), from: stepIndex + 1, body) }
+            GPT2Splitter.split(piece) {
+                run(UnsafeBufferPointer(rebasing: piece[$0]), from: stepIndex + 1, atStart: atStart && $0.lowerBound == 0, body)
+            }
         case .split(let splitter, let behavior, let invert):
             let matches = splitter.matches(in: piece).map { (range: $0.range, isMatch: $0.isMatch != invert) }
             for range in Self.pieces(matches, behavior) where !range.isEmpty {
-                run(UnsafeBufferPointer(rebasing: piece[range]), from: stepIndex + 1, body)
+                run(UnsafeBufferPointer(rebasing: piece[range]), from: stepIndex + 1, atStart: atStart && range.lowerBound == 0, body)
             }
+        case .metaspace(let settings):
+            Metaspace.forEachWord(piece, settings, atStart: atStart) { run($0, from: stepIndex + 1, atStart: false, body) }
         }
     }
 

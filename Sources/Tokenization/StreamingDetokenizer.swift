@@ -3,10 +3,13 @@
 /// still become a valid character are held back until the next token completes them. The text
 /// emitted over a whole stream equals `decode` of all its ids.
 public struct StreamingDetokenizer {
-    private let tokenizer: Tokenizer
-    private let skipSpecialTokens: Bool
+    let tokenizer: Tokenizer
+    let skipSpecialTokens: Bool
     private var pending: [UInt8] = []
     private var emittedAny = false
+    /// Chain decoders (SentencePiece files): the ids so far and the text already emitted.
+    var chainIDs: [Int] = []
+    var chainEmitted = ""
 
     public init(tokenizer: Tokenizer, skipSpecialTokens: Bool = false) {
         self.tokenizer = tokenizer
@@ -15,6 +18,7 @@ public struct StreamingDetokenizer {
 
     /// Adds one id; returns the text that is now complete (possibly "").
     public mutating func append(_ id: Int) -> String {
+        if tokenizer.decoder.chain != nil { return appendToChain(id) }
         guard let bytes = tokenizer.decoder.bytes(for: id, skipSpecialTokens: skipSpecialTokens) else { return "" }
         if tokenizer.decoder.joinsWithSpaces && emittedAny { pending.append(0x20) }
         emittedAny = true
@@ -28,6 +32,7 @@ public struct StreamingDetokenizer {
 
     /// Flushes what is held back (invalid leftovers become U+FFFD, as in `decode`).
     public mutating func finish() -> String {
+        if tokenizer.decoder.chain != nil { return finishChain() }
         defer { pending.removeAll() }
         return String(decoding: pending, as: UTF8.self)
     }

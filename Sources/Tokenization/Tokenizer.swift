@@ -80,7 +80,7 @@ public final class Tokenizer: Sendable {
             addedTokenIDs = addedIDs
             vocabularySize = size
             let specialIDs = Set(json.addedTokens.filter(\.special).map(\.id))
-            decoder = TokenDecoder(tokenForID: tokens, specialIDs: specialIDs, byteLevel: json.decoder != nil)
+            decoder = try TokenDecoder(tokenForID: tokens, specialIDs: specialIDs, decoder: json.decoder)
             let wellKnownEnds = ["<|endoftext|>", "</s>", "<|end_of_text|>", "<eos>", "<|eot_id|>", "<|im_end|>"]
             eosTokenID = wellKnownEnds.lazy.compactMap { addedIDs[$0] ?? json.model.vocab[$0] }.first
                 ?? postProcessor.suffix.last ?? json.addedTokens.first(where: \.special)?.id
@@ -140,7 +140,7 @@ public final class Tokenizer: Sendable {
                 switch segment {
                 case .token(let id): output.append(id)
                 case .text(let range):
-                    encodeUnnormalized(UnsafeBufferPointer(rebasing: raw[range]), &output, &words, &symbols)
+                    encodeUnnormalized(UnsafeBufferPointer(rebasing: raw[range]), atStart: range.lowerBound == 0, &output, &words, &symbols)
                 }
             }
         }
@@ -150,21 +150,22 @@ public final class Tokenizer: Sendable {
     }
 
     /// A piece between raw-matched added tokens: normalize it, then cut out the normalized ones.
-    private func encodeUnnormalized(_ piece: UnsafeBufferPointer<UInt8>, _ output: inout [Int],
+    /// `atStart`: the piece begins the input.
+    private func encodeUnnormalized(_ piece: UnsafeBufferPointer<UInt8>, atStart: Bool, _ output: inout [Int],
                                     _ words: inout WordCache, _ symbols: inout [Int32]) {
-        guard let normalizer else { return encodeNormalized(piece, &output, &words, &symbols) }
+        guard let normalizer else { return encodeNormalized(piece, atStart: atStart, &output, &words, &symbols) }
         var normalized = normalizer.normalize(String(decoding: piece, as: UTF8.self))
-        normalized.withUTF8 { encodeNormalized($0, &output, &words, &symbols) }
+        normalized.withUTF8 { encodeNormalized($0, atStart: atStart, &output, &words, &symbols) }
     }
 
-    private func encodeNormalized(_ piece: UnsafeBufferPointer<UInt8>, _ output: inout [Int],
+    private func encodeNormalized(_ piece: UnsafeBufferPointer<UInt8>, atStart: Bool, _ output: inout [Int],
                                   _ words: inout WordCache, _ symbols: inout [Int32]) {
         for segment in addedTokens.split(piece, with: addedTokens.normalized) {
             switch segment {
             case .token(let id):
                 output.append(id)
             case .text(let range):
-                preTokenizer.forEachWord(in: UnsafeBufferPointer(rebasing: piece[range])) { word in
+                preTokenizer.forEachWord(in: UnsafeBufferPointer(rebasing: piece[range]), atStart: atStart && range.lowerBound == 0) { word in
                     if words.append(word, to: &output) { return }
                     model.encode(word, into: &symbols)
                     for id in symbols { output.append(Int(id)) }

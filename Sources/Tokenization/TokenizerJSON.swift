@@ -136,10 +136,13 @@ indirect enum PreTokenizerJSON: Decodable {
     case byteLevel(addPrefixSpace: Bool, useRegex: Bool)
     case split(pattern: PatternJSON, behavior: SplitBehavior, invert: Bool)
     case sequence([PreTokenizerJSON])
+    case metaspace(MetaspaceJSON)
 
     init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: AnyKey.self)
         switch try componentType(decoder, component: "pre_tokenizer") {
+        case "Metaspace":
+            self = .metaspace(try MetaspaceJSON(from: decoder))
         case "ByteLevel":
             self = .byteLevel(addPrefixSpace: try c.value("add_prefix_space", default: true),
                               useRegex: try c.value("use_regex", default: true))
@@ -279,12 +282,29 @@ enum TemplatePieceJSON: Decodable {
     }
 }
 
-enum DecoderJSON: Decodable {
+indirect enum DecoderJSON: Decodable {
     case byteLevel
+    /// The SentencePiece family (Llama-2, OpenLLaMA): steps applied to the list of token strings.
+    case replace(pattern: String, content: String)
+    case byteFallback, fuse
+    case strip(content: String, start: Int, stop: Int)
+    case metaspace(MetaspaceJSON)
+    case sequence([DecoderJSON])
 
     init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: AnyKey.self)
         switch try componentType(decoder, component: "decoder") {
         case "ByteLevel": self = .byteLevel
+        case "ByteFallback": self = .byteFallback
+        case "Fuse": self = .fuse
+        case "Metaspace": self = .metaspace(try MetaspaceJSON(from: decoder))
+        case "Sequence": self = .sequence(try c.value("decoders"))
+        case "Strip": self = .strip(content: try c.value("content"), start: try c.value("start"), stop: try c.value("stop"))
+        case "Replace":
+            guard case .string(let literal) = try c.value("pattern") as PatternJSON else {
+                throw TokenizerFileProblem.unsupported(component: "decoder", detail: "Replace with a Regex pattern")
+            }
+            self = .replace(pattern: literal, content: try c.value("content"))
         case let other:
             throw TokenizerFileProblem.unsupported(component: "decoder", detail: "type '\(other)'")
         }

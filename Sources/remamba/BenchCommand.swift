@@ -9,7 +9,7 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure GEMM peak, memory bandwidth, prefill and decode speed against those limits.")
 
-    @Option(name: .long, help: "Model shape with random weights: \(ModelShape.allCases.map(\.rawValue).joined(separator: "|")).")
+    @Option(name: .long, help: "Model shape with random weights: \((ModelShape.allCases.map(\.rawValue) + LlamaShape.allCases.map(\.rawValue)).joined(separator: "|")).")
     var shape: String = "130m"
     @Option(name: .long, help: "Benchmark this model directory instead of a random shape.") var model: String?
     @Option(name: .long, help: "Store the weight matrices as f32, bf16, f16 or q8 (default: f32 for a shape, as stored for --model).")
@@ -23,6 +23,14 @@ struct Bench: ParsableCommand {
     var remamba = false
     @Option(name: .long, help: "Only measure training: one forward + backward of this many tokens (loss and all gradients).")
     var train: Int?
+    @Option(name: .long, help: ArgumentHelp("The paper's Fig. 6 / Fig. 1 speed comparison of Mamba, ReMamba and Llama: small (mamba-130m vs llama-125m) or large (mamba-2.8b vs openllama-3b); one process per measurement.", valueName: "small|large"))
+    var compare: String?
+    @Option(name: .long, help: "--compare: input lengths.") var inputs = "1024,2048,4096,6144,8192"
+    @Option(name: .long, help: "--compare: generated tokens per input.") var outputTokens = 1024
+    @Option(name: .long, help: ArgumentHelp("--compare: write PREFIX.md (table) and PREFIX-speed.svg, PREFIX-memory.svg.", valueName: "prefix"))
+    var out: String?
+    @Option(name: .long, help: .hidden) var speedRun: String?
+    @Option(name: .long, help: .hidden) var input: Int?
 
     func validate() throws {
         if repeats < 1 { throw ValidationError("--repeats must be ≥ 1, got \(repeats)") }
@@ -33,6 +41,8 @@ struct Bench: ParsableCommand {
     func run() throws {
         if let threads { Parallel.threads = threads }
         if let train { return try benchTrain(length: train) }
+        if let speedRun { return try measureSpeed(speedRun) }
+        if let compare { return try compareSpeed(compare) }
         let lengths = try parseIDs(prefill, argument: "--prefill")
         let report = BenchReport(json: json)
         report.note("kernels: \(MachineLimits.kernelBuild); OpenBLAS core: \(BLAS.coreName) "
@@ -44,13 +54,33 @@ struct Bench: ParsableCommand {
         try measure(model, weights: weights, lengths: lengths, limits: limits, report: report)
     }
 
-    /// Prefill at each length and decode, as fractions of the machine's limits.
-    func measure<B: Backbone>(_ model: B, weights: WeightMap?, lengths: [Int], limits: (gflops: Double, bandwidth: Double),
-                              report: BenchReport) throws {
-        let (v, d) = (model.vocabularySize, model.hiddenSize)
-        let matrixParameters = model.parameterCount - v * d * (model.tiedEmbeddings ? 1 : 2)
-        report.model(name: self.model ?? shape, parameters: model.parameterCount, dtype: model.embeddingTable.type.rawValue,
-                     weightBytes: model.weightBytes, loadedRSS: MachineLimits.peakResidentBytes)
+    /// What the roofline needs of a model: parameters, d_model, whether lm_head is the embeddings, and the
+    /// bytes of its weights as held (a Llama model's are Float32 arrays).
+    struct Sizes {
+        let parameters: Int, hidden: Int, tied: Bool, dtype: String, bytesPerToken: Int, weightBytes: Int
+        init(_ model: any LanguageModel) {
+            if let m = model as? LlamaModel {
+                let c = m.configuration
+                (parameters, hidden, tied, dtype) = (m.parameterCount, c.hiddenSize, c.tieWordEmbeddings, "f32")
+                bytesPerToken = 4 * (parameters - (tied ? 0 : c.vocabularySize * c.hiddenSize))
+                weightBytes = 4 * parameters
+            } else {
+                let m = model as! any Backbone
+                (parameters, hidden, tied, dtype) = (m.parameterCount, m.hiddenSize, m.tiedEmbeddings, m.embeddingTable.type.rawValue)
+                (bytesPerToken, weightBytes) = (m.bytesPerToken, m.weightBytes)
+            }
+        }
+    }
+
+    /// Prefill at each length and decode, as fractions of the machine's limits. For a transformer the
+    /// FLOPs and bytes count the weights only (attention over the cache comes on top).
+    func measure(_ model: any LanguageModel, weights: WeightMap?, lengths: [Int], limits: (gflops: Double, bandwidth: Double),
+                 report: BenchReport) throws {
+        let sizes = Sizes(model)
+        let (v, d) = (model.vocabularySize, sizes.hidden)
+        let matrixParameters = sizes.parameters - v * d * (sizes.tied ? 1 : 2)
+        report.model(name: self.model ?? shape, parameters: sizes.parameters, dtype: sizes.dtype,
+                     weightBytes: sizes.weightBytes, loadedRSS: MachineLimits.peakResidentBytes)
         for l in lengths {
             let ids = (0..<l).map { ($0 * 7919) % v }
             let t = MachineLimits.medianSeconds(repeats: repeats) {
@@ -68,29 +98,34 @@ struct Bench: ParsableCommand {
             state = start
             for _ in 0..<decode { logits = model.step(Sampler.argmax(logits.data), state: &state) }
         }
-        let bytes = Double(model.bytesPerToken)
+        let bytes = Double(sizes.bytesPerToken)
         report.cell(phase: "decode", tokens: decode, seconds: t, fraction: bytes * Double(decode) / t / 1e9 / limits.bandwidth,
                     of: "bandwidth", extra: String(format: "%.0f MB/token", bytes / 1e6))
-        report.peak(bytes: MachineLimits.peakResidentBytes, weightBytes: model.weightBytes)
+        report.peak(bytes: MachineLimits.peakResidentBytes, weightBytes: sizes.weightBytes)
         if remamba {
-            guard let weights else { throw ValidationError("--remamba compares on a random --shape (it needs ReMamba weights)") }
-            try compareReMamba(model, weights, report: report)
+            guard let weights, let mamba = model as? any Backbone else {
+                throw ValidationError("--remamba compares on a random Mamba --shape (it needs ReMamba weights)")
+            }
+            try compareReMamba(mamba, weights, report: report)
         }
     }
 
     func weightType() throws -> WeightType? { try dtype.map { try parseWeightType($0, argument: "--dtype") } }
 
-    func loadModel() throws -> (any Backbone, WeightMap?) {
+    func loadModel() throws -> (any LanguageModel, WeightMap?) {
         if let model {
             do {
-                guard let m = try ModelLoader.load(ModelDirectory(URL(fileURLWithPath: model)), dtype: weightType()) as? any Backbone else {
-                    throw ValidationError("\(model): not a plain Mamba or Mamba2 model")
-                }
+                let m = try ModelLoader.load(ModelDirectory(URL(fileURLWithPath: model)), dtype: weightType())
+                guard m is any Backbone || m is LlamaModel else { throw ValidationError("\(model): not a plain Mamba, Mamba2 or Llama model") }
                 return (m, nil)
             } catch let error as ValidationError { throw error } catch { throw CommandFailure(error) }
         }
+        if let llama = LlamaShape(rawValue: shape) {
+            if let type = try weightType(), type != .f32 { throw ValidationError("--dtype \(type.rawValue): Llama shapes run in Float32 only") }
+            return (llama.randomModel(), nil)
+        }
         guard let s = ModelShape(rawValue: shape) else {
-            throw ValidationError("--shape must be one of \(ModelShape.allCases.map(\.rawValue).joined(separator: ", ")), got \(shape)")
+            throw ValidationError("--shape must be one of \((ModelShape.allCases.map(\.rawValue) + LlamaShape.allCases.map(\.rawValue)).joined(separator: ", ")), got \(shape)")
         }
         let (m, w) = s.randomModel(dtype: try weightType() ?? .f32)
         return (m, w)

@@ -43,6 +43,7 @@ extension Bench {
     func trainingStep() throws -> (([Int], TrainingOptions) -> Double, [(String, Tensor)], Int) {
         if let model {
             let directory = try ModelDirectory(URL(fileURLWithPath: model))
+            if directory.configuration.llama != nil { throw ValidationError("bench --train: Llama models are not trainable in this engine") }
             if directory.configuration.mamba2 != nil {
                 let p = try Mamba2Parameters(directory: directory)
                 return ({ Mamba2Gradients.lossAndGradients(p, ids: $0, options: $1).loss }, p.named, p.configuration.vocabularySize)
@@ -60,6 +61,8 @@ extension Bench {
         case .mamba2(let c):
             let p = Mamba2Parameters(weights: WeightMap.random(Mamba2Model.expectedWeights(c), seed: 0), configuration: c)
             return ({ Mamba2Gradients.lossAndGradients(p, ids: $0, options: $1).loss }, p.named, c.vocabularySize)
+        case .llama:
+            preconditionFailure("ModelShape has no Llama shapes")
         }
     }
 }

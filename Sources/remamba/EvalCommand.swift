@@ -10,7 +10,7 @@ import Tokenization
 struct Eval: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Evaluate on LongBench, L-Eval, multiple choice or the synthetic long-context suite; score predictions.",
-        subcommands: [EvalRun.self, EvalScore.self, EvalCompare.self], defaultSubcommand: EvalRun.self)
+        subcommands: [EvalRun.self, EvalScore.self, EvalCompare.self, EvalMerge.self], defaultSubcommand: EvalRun.self)
 }
 
 struct EvalRun: ParsableCommand {
@@ -28,6 +28,8 @@ struct EvalRun: ParsableCommand {
     @Option(name: .long, help: "L-Eval: new tokens per answer (default 512 as L-Eval).") var maxNewTokens: Int?
     @Flag(name: .long, help: "No progress bar.") var noProgress = false
     @Option(name: .long, help: ArgumentHelp("Store the weight matrices as f32, bf16, f16 or q8 (default: as stored).", valueName: "type")) var dtype: String?
+    @Option(name: .long, help: ArgumentHelp("Run only shard I of N (0-based; a contiguous block of the samples) and write its own predictions file; \"auto\" reads SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT or JOB_COMPLETION_INDEX (docs/EVALUATION.md). Join the shards with `remamba eval merge`.", valueName: "I/N|auto")) var shard: String?
+    @Option(name: .long, help: "Number of shards for --shard auto where the environment does not say (Kubernetes Indexed Jobs).") var shardCount: Int?
     @OptionGroup var remamba: ReMambaOptions
 
     @Option(name: .long, help: ArgumentHelp("Write the synthetic suite (LongBench-format jsonl, one file per task) to this directory.", valueName: "dir")) var generateSuite: String?
@@ -48,6 +50,8 @@ struct EvalRun: ParsableCommand {
         if let limit, limit < 1 { throw ValidationError("--limit must be ≥ 1") }
         if let maxNewTokens, maxNewTokens < 1 { throw ValidationError("--max-new-tokens must be ≥ 1") }
         if samplesPerCell < 1 { throw ValidationError("--samples-per-cell must be ≥ 1") }
+        if shardCount != nil && shard == nil { throw ValidationError("--shard-count needs --shard auto") }
+        _ = try evalShard()
         _ = try maxLengths()
         if let dtype { _ = try parseWeightType(dtype, argument: "--dtype") }
     }
@@ -66,6 +70,23 @@ struct EvalRun: ParsableCommand {
         } catch let error as ValidationError { throw error } catch { throw CommandFailure(error) }
     }
 
+    func evalShard() throws -> EvalShard? {
+        guard let shard else { return nil }
+        do { return try EvalShard.parse(shard, count: shardCount, environment: ProcessInfo.processInfo.environment) } catch {
+            throw ValidationError(error.description)
+        }
+    }
+
+    /// This shard's block of `items` (all of them without --shard), and the manifest its predictions file gets.
+    func share<T>(_ items: [T], predictions: URL, perItem: (T) -> Int) throws -> [T] {
+        guard let shard = try evalShard() else { return items }
+        let mine = Array(items[shard.range(of: items.count)])
+        let lengths = try maxLengths()
+        let count = mine.reduce(0) { $0 + perItem($1) }
+        try ShardManifest(task: task!, shard: shard, samples: items.count, maxLengths: lengths, predictions: count).write(besides: predictions)
+        return mine
+    }
+
     func loadTokenizer(_ directory: ModelDirectory) throws -> Tokenizer {
         guard let url = directory.tokenizerURL else { throw ValidationError("\(directory.url.path): no tokenizer.json, so text cannot be encoded") }
         return try Tokenizer(url: url)
@@ -76,7 +97,8 @@ struct EvalRun: ParsableCommand {
         let kind = try EvalTaskName(name)
         let outputDirectory = URL(fileURLWithPath: output)
         try FileManager.default.createDirectory(at: outputDirectory, withIntermediateDirectories: true)
-        let predictionsURL = predictions.map { URL(fileURLWithPath: $0) } ?? outputDirectory.appendingPathComponent("predictions-\(name).jsonl")
+        let shardSuffix = try evalShard().map { ".\($0.label)" } ?? ""
+        let predictionsURL = predictions.map { URL(fileURLWithPath: $0) } ?? outputDirectory.appendingPathComponent("predictions-\(name)\(shardSuffix).jsonl")
         let resultsURL = outputDirectory.appendingPathComponent("results-\(name).json")
         try validateOutputs([predictionsURL.path, resultsURL.path])
         let directory = try ModelDirectory(URL(fileURLWithPath: model!))
@@ -91,6 +113,7 @@ struct EvalRun: ParsableCommand {
         case .longBench(let only):
             var samples = try JSONLines.decode(LongBenchSample.self, from: dataURL)
             if let limit { samples = Array(samples.prefix(limit)) }
+            samples = try share(samples, predictions: predictionsURL) { _ in lengths.count }
             let jobs = try samples.map { line, sample in
                 let datasetName = only ?? sample.dataset
                 do { return GenerationJob.longBench(sample, dataset: try LongBenchDataset(datasetName)) } catch {
@@ -104,6 +127,7 @@ struct EvalRun: ParsableCommand {
             for (line, s) in samples where s.instructions.count != s.outputs.count {
                 throw JSONLines.BadLine(path: dataURL.path, line: line, reason: "\(s.instructions.count) instructions but \(s.outputs.count) outputs")
             }
+            samples = try share(samples, predictions: predictionsURL) { $0.value.instructions.count * lengths.count }
             let jobs = samples.flatMap { GenerationJob.lEval($0.value, line: $0.line, task: t, maxNewTokens: maxNewTokens ?? LEvalTask.maxNewTokens) }
             records = try runner.generate(jobs, maxLengths: lengths)
         case .multipleChoice(let t):
@@ -112,7 +136,12 @@ struct EvalRun: ParsableCommand {
             for (line, s) in samples {
                 do { _ = try s.requests() } catch { throw JSONLines.BadLine(path: dataURL.path, line: line, reason: "\(error)") }
             }
+            samples = try share(samples, predictions: predictionsURL) { _ in 1 }
             records = try runner.multipleChoice(samples, dataset: t)
+        }
+        if let shard = try evalShard() {
+            printError("shard \(shard.index)/\(shard.count): \(records.count) predictions in \(predictionsURL.path); join the shards with `remamba eval merge`")
+            return
         }
         let results = try EvalResults(records: records, task: kind)
         var settings: [String: Any] = ["task": name, "model": model!, "data": data!, "predictions": predictionsURL.path, "max_lengths": lengths]

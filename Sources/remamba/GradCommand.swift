@@ -51,6 +51,7 @@ struct Grad: ParsableCommand {
         }
         do {
             let directory = try modelOptions.openDirectory()
+            if directory.configuration.llama != nil { throw ValidationError("grad: Llama models are not trainable in this engine (Mamba, Mamba2, ReMamba are)") }
             let options = TrainingOptions(scanChunk: scanChunk)
             let loss: Double, named: [(String, Tensor)]
             if let settings = remamba.settings(defaults: directory.configuration.compressionDefaults) {

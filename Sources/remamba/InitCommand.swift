@@ -10,7 +10,7 @@ struct Init: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Create a model directory with freshly initialised weights (as transformers initialises Mamba).")
 
-    @Option(help: ArgumentHelp("config.json of the new model (Mamba or Mamba2, Hugging Face or state-spaces layout).", valueName: "file"))
+    @Option(help: ArgumentHelp("config.json of the new model (Mamba or Mamba2, Hugging Face or state-spaces layout; or Llama).", valueName: "file"))
     var config: String
 
     @Option(help: ArgumentHelp("tokenizer.json to copy into the model directory.", valueName: "file"))
@@ -36,6 +36,9 @@ struct Init: ParsableCommand {
             switch configuration.architecture {
             case .mamba(let c): vocabularySize = c.vocabularySize
             case .mamba2(let c): vocabularySize = c.vocabularySize
+            case .llama(let c):
+                if remamba { throw ValidationError("--remamba: ReMamba's modules belong to Mamba models, and \(config) is a Llama") }
+                vocabularySize = c.vocabularySize
             }
             var files: [(name: String, data: Data)] = [("config.json", try Data(contentsOf: URL(fileURLWithPath: config)))]
             if let tokenizer {

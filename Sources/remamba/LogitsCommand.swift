@@ -41,6 +41,9 @@ struct Logits: ParsableCommand {
                 let (rows, traceJSON) = try model.logitsWithTrace(prompt: Array(tokens[0..<n]), fed: Array(tokens[n...]))
                 logits = rows
                 if let trace { outputs.append((trace, traceJSON)) }
+            } else if let llama = model as? LlamaModel {
+                if tokens.isEmpty { throw ModelError.emptyPrompt }
+                logits = try llama.forward(tokens)
             } else {
                 guard let plain = model as? any Backbone else { throw ValidationError("logits: unsupported model") }
                 if tokens.isEmpty { throw ModelError.emptyPrompt }

@@ -72,7 +72,7 @@ final class BadInputTests: XCTestCase {
     func testUnsupportedComponentsAreNamed() throws {
         let cases: [(key: String, value: Any, word: String)] = [
             ("normalizer", ["type": "BertNormalizer"], "BertNormalizer"),
-            ("pre_tokenizer", ["type": "Metaspace", "replacement": "▁"], "Metaspace"),
+            ("pre_tokenizer", ["type": "BertPreTokenizer"], "BertPreTokenizer"),
             ("post_processor", ["type": "SomethingNew"], "SomethingNew"),
             ("decoder", ["type": "WordPiece"], "WordPiece"),
             ("normalizer", ["type": "Replace", "pattern": ["Regex": "\\s+"], "content": " "], "Regex"),

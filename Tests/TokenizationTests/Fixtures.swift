@@ -1,13 +1,18 @@
 import Foundation
 @testable import Tokenization
 
-/// The committed reference data of scripts/fixtures/tokenizers.py (Tests/Fixtures/tokenizers/).
+/// The committed reference data of scripts/fixtures/tokenizers.py (Tests/Fixtures/tokenizers/) and of
+/// scripts/fixtures/tokenizers_llama.py (Tests/Fixtures/tokenizers-llama/: SentencePiece-BPE files).
 enum Fixtures {
     static let directory = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Fixtures/tokenizers")
+    static let llamaDirectory = directory.deletingLastPathComponent().appendingPathComponent("tokenizers-llama")
 
-    static let names = ["neox", "prefix", "split", "llama3split"]
+    static let sentencePieceNames = ["llama2", "metaspace", "metaspace_split"]
+    static let names = ["neox", "prefix", "split", "llama3split"] + sentencePieceNames
+
+    static func folder(_ name: String) -> URL { sentencePieceNames.contains(name) ? llamaDirectory : directory }
 
     /// One string and what `tokenizers` made of it. Optional fields were left out of the file when
     /// equal to an earlier one (see the script's `cases_for`).
@@ -35,7 +40,7 @@ enum Fixtures {
     }
 
     static func tokenizerURL(_ name: String) -> URL {
-        directory.appendingPathComponent("\(name).tokenizer.json")
+        folder(name).appendingPathComponent("\(name).tokenizer.json")
     }
 
     static func tokenizer(_ name: String) throws -> Tokenizer {
@@ -43,7 +48,7 @@ enum Fixtures {
     }
 
     static func cases(_ name: String) throws -> [Case] {
-        let data = try Data(contentsOf: directory.appendingPathComponent("\(name).cases.json"))
+        let data = try Data(contentsOf: folder(name).appendingPathComponent("\(name).cases.json"))
         return try JSONDecoder().decode(CaseFile.self, from: data).cases
     }
 }

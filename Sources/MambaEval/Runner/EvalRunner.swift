@@ -29,7 +29,10 @@ public struct EvalRunner {
         let todo = maxLengths.flatMap { m in jobs.map { (m, $0) } }.filter { !done.contains(Self.key($0.1.id, $0.0)) }
         var bar = ProgressBar(total: jobs.count * maxLengths.count, alreadyDone: jobs.count * maxLengths.count - todo.count, enabled: showProgress)
         for (maxLength, job) in todo {
-            var text = try complete(job.promptTokens(tokenizer: tokenizer, maxLength: maxLength), job: job)
+            // A transformer reads at most its trained positions (the paper caps llama2-3b at 2k): the prompt is
+            // truncated there, the record keeps the asked length.
+            let cap = min(maxLength, model.positionLimit ?? maxLength)
+            var text = try complete(job.promptTokens(tokenizer: tokenizer, maxLength: cap), job: job)
             if let fact = job.factPrompt {
                 text += " [fact: \(try complete(tokenizer.encode(fact), job: job))]"
             }

@@ -9,6 +9,7 @@ public struct ModelConfiguration: Sendable, Equatable {
     public enum Architecture: Sendable, Equatable {
         case mamba(MambaConfiguration)
         case mamba2(Mamba2Configuration)
+        case llama(LlamaConfiguration)
     }
 
     public var architecture: Architecture
@@ -52,9 +53,10 @@ public struct ModelConfiguration: Sendable, Equatable {
 
     static func parse(_ object: [String: Any], path: String, lenient: Bool) throws(LoadingError) -> ModelConfiguration {
         let modelType = object["model_type"] as? String
-        if let modelType, !["mamba", "remamba", "mamba2"].contains(modelType) {
-            throw .unsupported(path: path, what: "model_type \"\(modelType)\" (this engine reads \"mamba\", \"mamba2\" and \"remamba\")")
+        if let modelType, !["mamba", "remamba", "mamba2", "llama"].contains(modelType) {
+            throw .unsupported(path: path, what: "model_type \"\(modelType)\" (this engine reads \"mamba\", \"mamba2\", \"remamba\" and \"llama\")")
         }
+        if modelType == "llama" { return try llama(object, path: path, lenient: lenient) }
         let isOriginalLayout = object["hidden_size"] == nil && object["d_model"] != nil
         let ssmLayer = (object["ssm_cfg"] as? [String: Any])?["layer"] as? String
         let isMamba2 = modelType == "mamba2" || (isOriginalLayout && ssmLayer == "Mamba2")

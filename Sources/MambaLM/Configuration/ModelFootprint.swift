@@ -8,7 +8,7 @@ import TensorCore
 public struct ModelFootprint: Sendable, Equatable {
     /// Parameters of the model (nil: more than Int holds).
     public let parameterCount: Int?
-    /// Bytes of the weights once loaded (Float32, as the engine computes), nil when beyond Int.
+    /// Bytes of the weights in Float32 (the most a load can hold: stored F16/BF16/Q8_0 take less), nil when beyond Int.
     public var weightBytes: Int? { CheckedSize.product(parameterCount, 4) }
     /// Bytes of the recurrent state of one sequence (conv + SSM state of every layer, Float32).
     public let stateBytes: Int?
@@ -34,6 +34,12 @@ public struct ModelFootprint: Sendable, Equatable {
             // ssm [H, P, N] + conv [E + 2·G·N, K]
             stateOfLayer = CheckedSize.sum(CheckedSize.product(c.numberOfHeads, c.headDimension, c.stateSize),
                                            CheckedSize.product(c.convolutionDimension, c.convolutionKernel))
+        case .llama(let c):
+            var globals = c
+            globals.numberOfLayers = 0
+            numberOfLayers = c.numberOfLayers
+            (global, layer) = (parameters(LlamaModel.expectedWeights(globals)), parameters(LlamaLayer.expectedWeights(c, prefix: "")))
+            stateOfLayer = 0  // no recurrent state: the key/value cache grows with the context instead
         }
         parameterCount = CheckedSize.sum(global, CheckedSize.product(layer, numberOfLayers))
         stateBytes = CheckedSize.product(4, numberOfLayers, stateOfLayer)

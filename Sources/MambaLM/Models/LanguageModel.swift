@@ -14,9 +14,14 @@ public protocol LanguageModel: Sendable {
     /// the logits [B, V]. Row b equals `step(ids[b], state: &states[b])`; a model may read its weights
     /// once for the whole batch (continuous batching in the server).
     func step(_ ids: [Int], states: inout [ModelState]) -> Tensor
+    /// The longest context the model was trained for, where it has one (a transformer's
+    /// `max_position_embeddings`); nil for recurrent models. Evaluation caps prompts there.
+    var positionLimit: Int? { get }
 }
 
 extension LanguageModel {
+    public var positionLimit: Int? { nil }
+
     /// The slow twin of a batched step: one sequence after another.
     public func step(_ ids: [Int], states: inout [ModelState]) -> Tensor {
         precondition(ids.count == states.count, "step: \(ids.count) ids for \(states.count) states")

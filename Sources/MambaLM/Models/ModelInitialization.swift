@@ -17,6 +17,9 @@ public enum ModelInitialization {
         switch configuration.architecture {
         case .mamba(let c): (expected, layers, deltaOffsetSize, hiddenSize) = (MambaModel.expectedWeights(c), c.numberOfLayers, c.innerSize, c.hiddenSize)
         case .mamba2(let c): (expected, layers, deltaOffsetSize, hiddenSize) = (Mamba2Model.expectedWeights(c), c.numberOfLayers, c.numberOfHeads, c.hiddenSize)
+        case .llama(let c):
+            precondition(!includeReMamba, "ReMamba's modules belong to Mamba models")
+            return llamaWeights(c, seed: seed)
         }
         var all = expected
         if includeReMamba {

@@ -19,6 +19,12 @@ public enum ModelLoader {
             let names = names(Mamba2Model.self, Mamba2Model.expectedWeights(c), Mamba2Model.sanitize(c),
                               hiddenSize: c.hiddenSize, layers: c.numberOfLayers, deltaOffsetSize: c.numberOfHeads)
             return try build(directory, names, compression: compression, adapter: adapter, dtype: dtype) { Mamba2Model(weights: $0, configuration: c) }
+        case .llama(let c):
+            let config = directory.url.appendingPathComponent("config.json").path
+            if compression != nil { throw LoadingError.unsupported(path: config, what: "--remamba with a Llama model (ReMamba compresses Mamba states)") }
+            if adapter != nil { throw LoadingError.unsupported(path: config, what: "PEFT adapters on a Llama model") }
+            let weights = try WeightMap.load(from: directory, expected: LlamaModel.expectedWeights(c), sanitize: LlamaModel.sanitize(c))
+            return LlamaModel(weights: StreamedMatrices.convert(weights, to: dtype), configuration: c)
         }
     }
 
@@ -33,6 +39,8 @@ public enum ModelLoader {
         case .mamba2(let c):
             n = names(Mamba2Model.self, Mamba2Model.expectedWeights(c), Mamba2Model.sanitize(c),
                       hiddenSize: c.hiddenSize, layers: c.numberOfLayers, deltaOffsetSize: c.numberOfHeads)
+        case .llama(let c):
+            return try WeightMap.load(from: directory, expected: LlamaModel.expectedWeights(c), sanitize: LlamaModel.sanitize(c))
         }
         let expected = n.hasReMamba(directory, adapter: nil) ? n.plain.merging(n.extra) { a, _ in a } : n.plain
         return try WeightMap.load(from: directory, expected: expected, sanitize: n.sanitize)

@@ -44,6 +44,8 @@ public enum ModelShape: String, CaseIterable, Sendable {
                 ReMambaModel<Mamba2Model>.expectedWeights(hiddenSize: c.hiddenSize, layers: c.numberOfLayers, deltaOffsetSize: c.numberOfHeads)) { a, _ in a },
                 seed: seed, dtype: dtype)
             return (Mamba2Model(weights: w, configuration: c), w)
+        case .llama:
+            preconditionFailure("ModelShape has no Llama shapes (LlamaShape has)")
         }
     }
 }

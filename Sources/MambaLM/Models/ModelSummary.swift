@@ -27,6 +27,8 @@ public struct ModelSummary {
                     + "time_step_limit: [\(m.timeStepLimit.lowerBound), \(m.timeStepLimit.upperBound)]",
                 "recurrent state: \(state) (constant in sequence length)",
             ]
+        case .llama(let m):
+            lines += Self.llamaLines(m)
         }
         if let d = c.compressionDefaults {
             lines.append("ReMamba defaults: s = \(d.start.map { "\($0)" } ?? "-"), p = \(d.length.map { "\($0)" } ?? "-"), ρ = \(d.ratio.map { "\($0)" } ?? "-")")

@@ -27,20 +27,26 @@ extension LayerState {
     }
 }
 
-/// Everything a model needs to continue a sequence: constant size, whatever the length so far.
-/// A value: copying it forks the sequence.
+/// Everything a model needs to continue a sequence. A value: copying it forks the sequence.
+/// Mamba's layers carry a recurrent state of constant size (`layers`); a transformer's (Llama) carry
+/// their keys and values (`attention`), which grow with the context. A model uses one of the two.
 public struct ModelState: Sendable, Equatable {
     public var layers: [LayerState]
+    /// One cache per attention layer (empty for Mamba).
+    public var attention: [KeyValueCache]
     /// Number of positions consumed so far.
     public var position: Int
 
-    public init(layers: [LayerState], position: Int = 0) {
+    public init(layers: [LayerState] = [], attention: [KeyValueCache] = [], position: Int = 0) {
         self.layers = layers
+        self.attention = attention
         self.position = position
     }
 
     /// Writes the state as safetensors (`conv.{i}`, `ssm.{i}`; the position in the metadata).
+    /// Recurrent states only: a key/value cache is not saved.
     public func save(to url: URL) throws {
+        guard attention.isEmpty else { throw LoadingError.unsupported(path: url.path, what: "saving a key/value cache (attention model)") }
         var tensors: [(String, SafetensorsWriter.Value)] = []
         for (i, layer) in layers.enumerated() {
             tensors.append(("conv.\(i)", .float32(layer.conv)))

@@ -27,6 +27,8 @@ public struct TrainingTask {
             (base, vocabularySize, adaptable, objective) = try Self.model(MambaParameters.self, directory, remamba: remamba, options: options)
         case .mamba2:
             (base, vocabularySize, adaptable, objective) = try Self.model(Mamba2Parameters.self, directory, remamba: remamba, options: options)
+        case .llama:
+            throw LoadingError.unsupported(path: directory.url.path, what: "training a Llama model (this engine trains Mamba, Mamba2 and ReMamba)")
         }
         let source = directory.url
         guard let lora else {
