@@ -27,6 +27,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.0.0"),
     ],
     targets: [
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas",
@@ -38,7 +40,8 @@ let package = Package(
         .target(name: "MambaTraining", dependencies: ["MambaLM", "TensorCore", "Tokenization", "Plots"], swiftSettings: kernelSettings),
         .target(name: "MambaEval", dependencies: ["MambaLM", "Tokenization", "TensorCore", "Plots"], swiftSettings: kernelSettings),
         .target(name: "MambaServer", dependencies: [
-            "MambaLM", "Tokenization", .product(name: "Hummingbird", package: "hummingbird"),
+            "MambaLM", "TensorCore", "Tokenization", .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Prometheus", package: "swift-prometheus"), .product(name: "NIOCore", package: "swift-nio"),
         ]),
         .executableTarget(name: "remamba", dependencies: [
             "MambaLM", "MambaTraining", "MambaEval", "MambaServer", "Tokenization", "TensorCore", "Plots",
