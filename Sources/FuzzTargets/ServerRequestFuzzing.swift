@@ -9,8 +9,9 @@ enum ServerRequestFuzzing {
         let limits = ServerLimits()
         for chat in [false, true] {
             do {
-                let (prompt, parameters) = chat ? try RequestValidation.chatCompletion(data, limits: limits)
-                    : try RequestValidation.completion(data, limits: limits)
+                let v = TrainingDataFuzzing.tokenizer?.vocabularySize ?? 50_280
+                let (prompt, parameters) = chat ? try RequestValidation.chatCompletion(data, limits: limits, vocabularySize: v)
+                    : try RequestValidation.completion(data, limits: limits, vocabularySize: v)
                 _ = TrainingDataFuzzing.tokenizer?.encode(prompt).count
                 _ = parameters.stopStrings.count
             } catch {

@@ -1,11 +1,11 @@
-import Dispatch
 import Foundation
 import MambaLM
+import TensorCore
 import Tokenization
 
-/// What the server serves: one model and its tokenizer, generating for one request at a time (the CPU is the
-/// limit; requests queue, as llama.cpp's server with one slot). Generation runs on its own serial dispatch
-/// queue, never on the event loops or Swift's cooperative threads, and streams its text as events.
+/// What the server serves: one model and its tokenizer, generating for many requests at once through the
+/// continuous-batching `BatchScheduler` (its own thread, never the event loops or Swift's cooperative threads),
+/// with a prompt-state cache; each generation streams its text as events.
 public final class GenerationQueue: Sendable {
     public let model: any LanguageModel
     public let tokenizer: Tokenizer
@@ -14,35 +14,37 @@ public final class GenerationQueue: Sendable {
     public let limits: ServerLimits
     /// Unix time the server started (`created` of /v1/models).
     public let startedAt = Int(Date().timeIntervalSince1970)
-    private let queue = DispatchQueue(label: "remamba.generation")
+    public let metrics = ServerMetrics()
+    let scheduler: BatchScheduler
 
     public init(model: any LanguageModel, tokenizer: Tokenizer, modelName: String, limits: ServerLimits = ServerLimits()) {
         (self.model, self.tokenizer, self.modelName, self.limits) = (model, tokenizer, modelName, limits)
+        scheduler = BatchScheduler(model: model, parallel: limits.parallel, prefillChunk: limits.prefillChunk,
+                                   cacheBytes: limits.cacheMegabytes << 20, metrics: metrics)
     }
 
-    /// One generation's events: text pieces as they are complete, then the result.
+    /// One generation's events: the prompt's log-probabilities (when asked), text pieces as they are complete,
+    /// then the result.
     public enum Event: Sendable {
-        case text(String)
+        case prompt([TokenLogprob?])
+        case piece(SequenceDecoder.Piece)
         case finished(GenerationResult)
     }
 
-    /// Generates the continuation of `prompt` (token ids) once the requests before it are done. Ending the
-    /// consumption of the stream (a client that went away) stops the generation at the next token.
-    public func generate(prompt: [Int], parameters: GenerateParameters) -> AsyncThrowingStream<Event, Error> {
+    /// Whether the log-probabilities of a prompt's own tokens can be computed: a plain model's logits at every
+    /// position. A ReMamba model compresses its prompt, so its prompt positions have no logits of their own.
+    public var scoresPrompts: Bool { model is any Backbone }
+
+    /// Generates the continuation of `prompt` (token ids) in the next free slot (first come, first served).
+    /// Ending the consumption of the stream (a client that went away) cancels it at the next step, or before it
+    /// starts. `promptLogprobs` (only when `scoresPrompts`) first reports the prompt tokens' log-probabilities
+    /// with `parameters.logprobs` alternatives each.
+    public func generate(prompt: [Int], parameters: GenerateParameters, promptLogprobs: Bool = false) -> AsyncThrowingStream<Event, Error> {
         let (stream, continuation) = AsyncThrowingStream<Event, Error>.makeStream()
         let cancelled = CancellationFlag()
         continuation.onTermination = { _ in cancelled.set() }
-        let (model, tokenizer) = (model, tokenizer)
-        queue.async {
-            do {
-                let result = try TextGeneration.stream(model: model, tokenizer: tokenizer, prompt: prompt, parameters: parameters,
-                                                       isCancelled: { cancelled.isSet }) { continuation.yield(.text($0)) }
-                continuation.yield(.finished(result))
-                continuation.finish()
-            } catch {
-                continuation.finish(throwing: error)
-            }
-        }
+        scheduler.submit(BatchScheduler.Sequence(prompt: prompt, parameters: parameters, promptLogprobs: promptLogprobs && scoresPrompts,
+                                                 model: model, tokenizer: tokenizer, continuation: continuation, cancelled: cancelled))
         return stream
     }
 }
@@ -56,6 +58,13 @@ public struct ServerLimits: Sendable {
     public var defaultMaxTokens = 128
     /// Request bodies larger than this are refused (413).
     public var maxBodyBytes = 16 << 20
+    /// Sequences generated at once (continuous batching); more requests wait, first come, first served.
+    public var parallel = 4
+    /// Prompt tokens prefilled per scheduler step, shared by the joining requests (the model's own chunk, 512,
+    /// so a prompt prefilled in steps is computed exactly as in one piece).
+    public var prefillChunk = 512
+    /// The prompt-state cache's capacity.
+    public var cacheMegabytes = 512
 
     public init() {}
 }

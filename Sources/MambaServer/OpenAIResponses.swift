@@ -1,16 +1,26 @@
 import MambaLM
 
 /// The response bodies of the OpenAI API: whole completions and the chunks of a stream (server-sent events).
-public struct Usage: Codable, Sendable, Equatable {
+public struct Usage: Encodable, Sendable, Equatable {
     public var promptTokens: Int
     public var completionTokens: Int
-    public var totalTokens: Int
+    public var totalTokens: Int { promptTokens + completionTokens }
+    /// Prompt tokens whose state came from the prompt cache (`prompt_tokens_details.cached_tokens`).
+    public var cachedTokens: Int
+
     enum CodingKeys: String, CodingKey {
         case promptTokens = "prompt_tokens", completionTokens = "completion_tokens", totalTokens = "total_tokens"
+        case details = "prompt_tokens_details"
     }
-    init(_ result: GenerationResult) {
-        (promptTokens, completionTokens) = (result.promptTokenCount, result.tokens.count)
-        totalTokens = promptTokens + completionTokens
+    enum DetailKeys: String, CodingKey { case cachedTokens = "cached_tokens" }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(promptTokens, forKey: .promptTokens)
+        try c.encode(completionTokens, forKey: .completionTokens)
+        try c.encode(totalTokens, forKey: .totalTokens)
+        var details = c.nestedContainer(keyedBy: DetailKeys.self, forKey: .details)
+        try details.encode(cachedTokens, forKey: .cachedTokens)
     }
 }
 
@@ -23,64 +33,72 @@ func finishReason(_ reason: StopReason) -> String {
 }
 
 /// /v1/completions: `object` "text_completion", for the whole answer and for each streamed chunk.
-public struct CompletionResponse: Codable, Sendable {
-    public struct Choice: Codable, Sendable {
-        public var index = 0
-        public var text: String
-        public var finishReason: String?
-        enum CodingKeys: String, CodingKey { case index, text, finishReason = "finish_reason" }
-        public func encode(to encoder: Encoder) throws {
+struct CompletionResponse: Encodable, Sendable {
+    struct Choice: Encodable, Sendable {
+        var index: Int
+        var text: String
+        var logprobs: CompletionLogprobs?
+        var finishReason: String?
+        enum CodingKeys: String, CodingKey { case index, text, logprobs, finishReason = "finish_reason" }
+        func encode(to encoder: Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(index, forKey: .index)
             try c.encode(text, forKey: .text)
+            try c.encode(logprobs, forKey: .logprobs)                 // null when not asked
             try c.encode(finishReason, forKey: .finishReason)         // null while streaming
         }
     }
-    public var id: String
-    public var object = "text_completion"
-    public var created: Int
-    public var model: String
-    public var choices: [Choice]
-    public var usage: Usage?
+    var id: String
+    var object = "text_completion"
+    var created: Int
+    var model: String
+    var choices: [Choice]
+    var usage: Usage?
+    /// The sampling seed (the request's, or the random one drawn for it), as llama.cpp reports it.
+    var seed: UInt64
 }
 
 /// /v1/chat/completions: `object` "chat.completion" with a message, or "chat.completion.chunk" with a delta.
-public struct ChatCompletionResponse: Codable, Sendable {
-    public struct Choice: Codable, Sendable {
-        public var index = 0
-        public var message: ChatCompletionRequest.Message?
-        public var delta: Delta?
-        public var finishReason: String?
-        enum CodingKeys: String, CodingKey { case index, message, delta, finishReason = "finish_reason" }
-        public func encode(to encoder: Encoder) throws {
+struct ChatCompletionResponse: Encodable, Sendable {
+    struct Choice: Encodable, Sendable {
+        var index: Int
+        var message: ChatCompletionRequest.Message?
+        var delta: Delta?
+        var logprobs: ChatLogprobs?
+        var finishReason: String?
+        enum CodingKeys: String, CodingKey { case index, message, delta, logprobs, finishReason = "finish_reason" }
+        func encode(to encoder: Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(index, forKey: .index)
             try c.encodeIfPresent(message, forKey: .message)
             try c.encodeIfPresent(delta, forKey: .delta)
+            try c.encode(logprobs, forKey: .logprobs)
             try c.encode(finishReason, forKey: .finishReason)
         }
     }
-    public struct Delta: Codable, Sendable {
-        public var role: String?
-        public var content: String?
+    struct Delta: Encodable, Sendable {
+        var role: String?
+        var content: String?
     }
-    public var id: String
-    public var object: String
-    public var created: Int
-    public var model: String
-    public var choices: [Choice]
-    public var usage: Usage?
+    var id: String
+    var object: String
+    var created: Int
+    var model: String
+    var choices: [Choice]
+    var usage: Usage?
+    var seed: UInt64
 }
 
-/// GET /v1/models.
+/// GET /v1/models and /v1/models/{id}.
+struct ModelEntry: Encodable {
+    let id: String
+    let object = "model"
+    let created: Int
+    let ownedBy = "remamba"
+    enum CodingKeys: String, CodingKey { case id, object, created, ownedBy = "owned_by" }
+}
+
 struct ModelList: Encodable {
-    struct Entry: Encodable {
-        let id: String
-        let object = "model"
-        let created: Int
-        let ownedBy = "remamba"
-        enum CodingKeys: String, CodingKey { case id, object, created, ownedBy = "owned_by" }
-    }
     let object = "list"
-    let data: [Entry]
+    let data: [ModelEntry]
 }

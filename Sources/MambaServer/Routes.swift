@@ -2,71 +2,69 @@ import Foundation
 import Hummingbird
 import MambaLM
 
-/// The HTTP API, OpenAI-compatible (as llama.cpp's and mlx-lm's servers):
-///   GET  /health               {"status": "ok"}
-///   GET  /v1/models            the one model served
-///   POST /v1/completions       prompt → text; "stream": true for server-sent events ending "data: [DONE]"
-///   POST /v1/chat/completions  messages → assistant message (the plain-text conversation of `ChatPrompt`)
+/// The HTTP API, OpenAI-compatible (as llama.cpp's and vLLM's servers):
+///   GET  /health               {"status": "ok"} (never needs the API key)
+///   GET  /metrics              Prometheus text
+///   GET  /v1/models            the one model served; GET /v1/models/{id} that model
+///   POST /v1/completions       prompt(s) → text (CompletionRoute); "stream": true for server-sent events
+///   POST /v1/chat/completions  messages → assistant message (ChatRoute)
+///   POST /tokenize, /detokenize  llama.cpp's shapes (TokenizerRoutes)
 /// Errors are OpenAI's JSON ({"error": {message, type, param, code}}) with a 4xx status naming the field.
 public enum Routes {
-    public static func router(_ service: GenerationQueue) -> Router<BasicRequestContext> {
+    /// Every route and its methods (for 404 / 405 and the metrics' route label).
+    static let table: [(pattern: String, methods: [String])] = [
+        ("/health", ["GET"]), ("/metrics", ["GET"]), ("/v1/models", ["GET"]), ("/v1/models/{id}", ["GET"]),
+        ("/v1/completions", ["POST"]), ("/v1/chat/completions", ["POST"]), ("/tokenize", ["POST"]), ("/detokenize", ["POST"]),
+    ]
+
+    /// The route pattern a path falls under (`/v1/models/x` → `/v1/models/{id}`), or the path itself.
+    static func pattern(of path: String) -> String {
+        let trimmed = path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
+        if trimmed.hasPrefix("/v1/models/"), trimmed.count > "/v1/models/".count { return "/v1/models/{id}" }
+        return trimmed
+    }
+
+    static func methods(of path: String) -> [String]? {
+        let pattern = pattern(of: path)
+        return table.first { $0.pattern == pattern }?.methods
+    }
+
+    public static func router(_ service: GenerationQueue, options: ServerOptions = ServerOptions()) -> Router<BasicRequestContext> {
         let router = Router()
+        router.add(middleware: RequestLogMiddleware(format: options.logFormat, metrics: service.metrics))
+        if let origin = options.corsOrigin {
+            router.add(middleware: CORSMiddleware(allowOrigin: origin == "*" ? .all : .oneOf(origin),
+                                                  allowHeaders: [.accept, .authorization, .contentType, .origin],
+                                                  allowMethods: [.get, .post, .options]))
+        }
+        if let key = options.apiKey { router.add(middleware: APIKeyMiddleware(key: key)) }
+        router.add(middleware: RouteErrorMiddleware())
         router.get("health") { _, _ in json(["status": "ok"]) }
-        router.get("v1/models") { _, _ in
-            json(ModelList(data: [ModelList.Entry(id: service.modelName, created: service.startedAt)]))
+        router.get("metrics") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                     body: ResponseBody(byteBuffer: ByteBuffer(string: service.metrics.text())))
+        }
+        let entry = ModelEntry(id: service.modelName, created: service.startedAt)
+        router.get("v1/models") { _, _ in json(ModelList(data: [entry])) }
+        router.get("v1/models/{id}") { _, context in
+            let id = context.parameters.get("id") ?? ""
+            guard id == service.modelName else {
+                return errorResponse(APIError(status: 404, message: "The model '\(id)' does not exist; this server serves '\(service.modelName)'",
+                                              type: "invalid_request_error", param: "model", code: "model_not_found"))
+            }
+            return json(entry)
         }
         router.post("v1/completions") { request, _ in
-            await respond { () async throws(APIError) -> Response in
-                let body = try await decode(CompletionRequest.self, request, service.limits)
-                let ids = try service.promptIDs(body.prompt, param: "prompt")
-                let parameters = try body.sampling.parameters(limits: service.limits)
-                let stream = service.generate(prompt: ids, parameters: parameters)
-                let (id, created, model) = ("cmpl-" + randomID(), Int(Date().timeIntervalSince1970), service.modelName)
-                let response: @Sendable (String, GenerationResult?) -> CompletionResponse = { text, result in
-                    CompletionResponse(id: id, created: created, model: model,
-                                       choices: [.init(text: text, finishReason: result.map { finishReason($0.stopReason) })],
-                                       usage: result.map(Usage.init))
-                }
-                if body.sampling.stream == true {
-                    return eventStream(stream) { _, event in
-                        switch event {
-                        case .text(let piece): return response(piece, nil)
-                        case .finished(let result): return response("", result)
-                        }
-                    }
-                }
-                let result = try await collect(stream)
-                return json(response(result.text, result))
-            }
+            await respond { () async throws(APIError) in try await CompletionRoute.respond(try await body(request, service, options), service) }
         }
         router.post("v1/chat/completions") { request, _ in
-            await respond { () async throws(APIError) -> Response in
-                let body = try await decode(ChatCompletionRequest.self, request, service.limits)
-                let ids = try service.promptIDs(try ChatPrompt.text(body.messages), param: "messages")
-                let parameters = try body.sampling.parameters(limits: service.limits, extraStops: [ChatPrompt.stop])
-                let stream = service.generate(prompt: ids, parameters: parameters)
-                let (id, created, model) = ("chatcmpl-" + randomID(), Int(Date().timeIntervalSince1970), service.modelName)
-                if body.sampling.stream == true {
-                    return eventStream(stream) { index, event in
-                        let role = index == 0 ? "assistant" : nil              // the first delta names the role
-                        let choice: ChatCompletionResponse.Choice
-                        var usage: Usage?
-                        switch event {
-                        case .text(let piece): choice = .init(delta: .init(role: role, content: piece))
-                        case .finished(let result):
-                            choice = .init(delta: .init(role: role), finishReason: finishReason(result.stopReason))
-                            usage = Usage(result)
-                        }
-                        return ChatCompletionResponse(id: id, object: "chat.completion.chunk", created: created, model: model,
-                                                      choices: [choice], usage: usage)
-                    }
-                }
-                let result = try await collect(stream)
-                let message = ChatCompletionRequest.Message(role: "assistant", content: result.text)
-                return json(ChatCompletionResponse(id: id, object: "chat.completion", created: created, model: model,
-                                                   choices: [.init(message: message, finishReason: finishReason(result.stopReason))],
-                                                   usage: Usage(result)))
-            }
+            await respond { () async throws(APIError) in try await ChatRoute.respond(try await body(request, service, options), service) }
+        }
+        router.post("tokenize") { request, _ in
+            await respond { () async throws(APIError) in try TokenizerRoutes.tokenize(try await body(request, service, options), service) }
+        }
+        router.post("detokenize") { request, _ in
+            await respond { () async throws(APIError) in try TokenizerRoutes.detokenize(try await body(request, service, options), service) }
         }
         return router
     }
@@ -77,8 +75,9 @@ public enum Routes {
     }
 
     static func errorResponse(_ error: APIError) -> Response {
-        Response(status: .init(code: error.status), headers: [.contentType: "application/json"],
-                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: error.body)))
+        var headers: HTTPFields = [.contentType: "application/json"]
+        if error.status == 408 { headers[.connection] = "close" }
+        return Response(status: .init(code: error.status), headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: error.body)))
     }
 
     static func json(_ value: some Encodable) -> Response {
@@ -86,59 +85,49 @@ public enum Routes {
         return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
     }
 
-    /// The body, at most `limits.maxBodyBytes`, decoded as JSON.
-    static func decode<T: Decodable>(_: T.Type, _ request: Request, _ limits: ServerLimits) async throws(APIError) -> T {
-        var request = request
-        let buffer: ByteBuffer
-        do { buffer = try await request.collectBody(upTo: limits.maxBodyBytes) } catch {
-            throw APIError(status: 413, message: "request body larger than \(limits.maxBodyBytes) bytes", type: "invalid_request_error")
-        }
-        return try RequestValidation.decode(T.self, from: Data(buffer.readableBytesView))
-    }
-
-    /// Waits for the whole generation.
-    static func collect(_ stream: AsyncThrowingStream<GenerationQueue.Event, Error>) async throws(APIError) -> GenerationResult {
-        do {
-            for try await event in stream { if case .finished(let result) = event { return result } }
-        } catch {
-            throw APIError(status: 500, message: "generation failed: \(error)", type: "server_error")
-        }
-        throw APIError(status: 500, message: "generation ended without a result", type: "server_error")
-    }
-
-    /// Server-sent events: one "data: <json>" per event, then "data: [DONE]"; a failure mid-stream is sent
-    /// as an error event (the status line is already gone).
-    static func eventStream<Chunk: Encodable>(_ stream: AsyncThrowingStream<GenerationQueue.Event, Error>,
-                                              _ chunk: @escaping @Sendable (Int, GenerationQueue.Event) -> Chunk) -> Response {
-        let body = ResponseBody { writer in
-            func send(_ data: Data) async throws {
-                try await writer.write(ByteBuffer(bytes: Array("data: ".utf8) + Array(data) + Array("\n\n".utf8)))
-            }
-            do {
-                var index = 0
-                for try await event in stream {
-                    try await send(try ServerJSON.encoder.encode(chunk(index, event)))
-                    index += 1
+    /// The body's fields: at most `limits.maxBodyBytes` (else 413), complete within the body timeout (else 408).
+    static func body(_ request: Request, _ service: GenerationQueue, _ options: ServerOptions) async throws(APIError) -> RequestFields {
+        let limit = service.limits.maxBodyBytes
+        let timeout = options.bodyTimeoutSeconds
+        let outcome: Result<ByteBuffer, APIError> = await withTaskGroup(of: Result<ByteBuffer, APIError>?.self) { group in
+            group.addTask {
+                var request = request
+                do { return .success(try await request.collectBody(upTo: limit)) } catch {
+                    return .failure(APIError(status: 413, message: "request body larger than \(limit) bytes", type: "invalid_request_error"))
                 }
-            } catch {
-                try await send(APIError(status: 500, message: "generation failed: \(error)", type: "server_error").body)
             }
-            try await writer.write(ByteBuffer(string: "data: [DONE]\n\n"))
-            try await writer.finish(nil)
+            group.addTask {
+                try? await Task.sleep(for: .seconds(timeout))
+                return Task.isCancelled ? nil : .failure(APIError(status: 408, message: "request body not complete within \(timeout) s",
+                                                                   type: "invalid_request_error", code: "timeout"))
+            }
+            let first = await group.next()!
+            group.cancelAll()
+            return first!
         }
-        return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"], body: body)
+        return try RequestFields(Data(outcome.get().readableBytesView))
     }
 
     static func randomID() -> String { String(UInt64.random(in: 0...UInt64.max), radix: 16) }
 }
 
 extension GenerationQueue {
-    /// The prompt's token ids, refused when empty or over the limit (the error names `param`).
-    func promptIDs(_ text: String, param: String) throws(APIError) -> [Int] {
-        let ids = tokenizer.encode(text)
-        if ids.isEmpty { throw APIError.invalid("\(param): the prompt is empty", param: param) }
+    /// A prompt's token ids, refused when empty, over the limit, or holding ids outside the vocabulary (the
+    /// error names `param` and, for a list of prompts, the index).
+    func promptIDs(_ prompt: PromptInput, param: String, index: Int? = nil) throws(APIError) -> [Int] {
+        let at = index.map { "\(param)[\($0)]" } ?? param
+        let ids: [Int]
+        switch prompt {
+        case .text(let text): ids = tokenizer.encode(text)
+        case .ids(let given):
+            ids = given
+            if let bad = ids.firstIndex(where: { !(0..<model.vocabularySize).contains($0) }) {
+                throw APIError.invalid("\(at)[\(bad)]: token id \(ids[bad]) is outside the vocabulary (0..<\(model.vocabularySize))", param: param)
+            }
+        }
+        if ids.isEmpty { throw APIError.invalid("\(at): the prompt is empty", param: param) }
         if ids.count > limits.maxPromptTokens {
-            throw APIError.invalid("\(param): \(ids.count) tokens, more than this server's limit of \(limits.maxPromptTokens)",
+            throw APIError.invalid("\(at): \(ids.count) tokens, more than this server's limit of \(limits.maxPromptTokens)",
                                    param: param, code: "context_length_exceeded")
         }
         return ids

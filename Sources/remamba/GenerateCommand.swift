@@ -58,7 +58,7 @@ struct Generate: ParsableCommand {
             if ids.isEmpty { throw ModelError.emptyPrompt }
             if ids.count > maxPromptTokens { throw ModelError.promptTooLong(length: ids.count, limit: maxPromptTokens) }
             let result = try TextGeneration.stream(model: model, tokenizer: tokenizer, prompt: ids, parameters: sampling.parameters) { piece in
-                FileHandle.standardOutput.write(piece.data(using: .utf8)!)
+                FileHandle.standardOutput.write(Data(piece.text.utf8))
             }
             print("")
             printError(String(format: "[prompt: %d tokens, %.1f tokens/s | generated: %d tokens, %.1f tokens/s | stop: %@]",

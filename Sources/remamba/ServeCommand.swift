@@ -18,11 +18,22 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: "Refuse prompts longer than this many tokens.") var maxPromptTokens = ServerLimits().maxPromptTokens
     @Option(name: .long, help: "Largest max_tokens a request may ask for.") var maxTokensLimit = ServerLimits().maxTokens
     @Option(name: .long, help: "max_tokens of a request that gives none.") var defaultMaxTokens = ServerLimits().defaultMaxTokens
+    @Option(name: .long, help: "Require Authorization: Bearer KEY on every route but /health (default: $REMAMBA_API_KEY if set).")
+    var apiKey: String?
+    @Option(name: .long, help: "Answer CORS preflights and allow this origin (\"*\": any).") var corsOrigin: String?
+    @Option(name: .long, help: "Close a connection that sends no complete request head for this many seconds.")
+    var idleTimeout = ServerOptions().idleTimeoutSeconds
+    @Option(name: .long, help: "Refuse (408) a request body not complete this many seconds after its head.")
+    var bodyTimeout = ServerOptions().bodyTimeoutSeconds
+    @Option(name: .long, help: "One line per request on stderr: text, json or none.") var logFormat = ServerOptions.LogFormat.text
 
     func validate() throws {
         if !(1...65_535).contains(port) { throw ValidationError("--port must be in 1…65535, got \(port)") }
         if maxPromptTokens < 1 { throw ValidationError("--max-prompt-tokens must be ≥ 1, got \(maxPromptTokens)") }
         if maxTokensLimit < 1 { throw ValidationError("--max-tokens-limit must be ≥ 1, got \(maxTokensLimit)") }
+        if !(idleTimeout > 0 && idleTimeout.isFinite) { throw ValidationError("--idle-timeout must be > 0 seconds, got \(idleTimeout)") }
+        if !(bodyTimeout > 0 && bodyTimeout.isFinite) { throw ValidationError("--body-timeout must be > 0 seconds, got \(bodyTimeout)") }
+        if apiKey?.isEmpty == true { throw ValidationError("--api-key must not be empty") }
         if !(1...maxTokensLimit).contains(defaultMaxTokens) {
             throw ValidationError("--default-max-tokens must be in 1…\(maxTokensLimit) (--max-tokens-limit), got \(defaultMaxTokens)")
         }
@@ -44,7 +55,13 @@ struct Serve: AsyncParsableCommand {
         } catch let error as ValidationError { throw error } catch {
             throw CommandFailure(error)
         }
-        printError("serving \(service.modelName) on http://\(host):\(port) (POST /v1/completions, /v1/chat/completions; GET /v1/models, /health)")
-        try await Server.application(service, host: host, port: port).runService()
+        var options = ServerOptions()
+        options.apiKey = apiKey ?? ProcessInfo.processInfo.environment["REMAMBA_API_KEY"].flatMap { $0.isEmpty ? nil : $0 }
+        (options.corsOrigin, options.idleTimeoutSeconds, options.bodyTimeoutSeconds, options.logFormat) = (corsOrigin, idleTimeout, bodyTimeout, logFormat)
+        printError("serving \(service.modelName) on http://\(host):\(port) (POST /v1/completions, /v1/chat/completions, /tokenize, /detokenize; GET /v1/models, /health, /metrics)"
+                   + (options.apiKey == nil ? "" : "; API key required"))
+        try await Server.application(service, host: host, port: port, options: options).runService()
     }
 }
+
+extension ServerOptions.LogFormat: ExpressibleByArgument {}

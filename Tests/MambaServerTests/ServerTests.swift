@@ -65,9 +65,11 @@ final class ServerTests: XCTestCase {
             XCTAssertEqual(choice["finish_reason"] as? String, expected.stopReason == .maxTokens ? "length" : "stop")
             XCTAssertEqual(body["object"] as? String, "text_completion")
             XCTAssertEqual(body["model"] as? String, "test-model")
-            let usage = try XCTUnwrap(body["usage"] as? [String: Int])
-            XCTAssertEqual(usage, ["prompt_tokens": expected.promptTokenCount, "completion_tokens": expected.tokens.count,
-                                   "total_tokens": expected.promptTokenCount + expected.tokens.count])
+            let usage = try XCTUnwrap(body["usage"] as? [String: Any])
+            XCTAssertEqual(usage["prompt_tokens"] as? Int, expected.promptTokenCount)
+            XCTAssertEqual(usage["completion_tokens"] as? Int, expected.tokens.count)
+            XCTAssertEqual(usage["total_tokens"] as? Int, expected.promptTokenCount + expected.tokens.count)
+            XCTAssertEqual(body["seed"] as? Int, Int(seed), "the seed is returned")
         }
     }
 
@@ -84,7 +86,7 @@ final class ServerTests: XCTestCase {
         XCTAssertEqual(text, try reference(service, Self.prompt, GenerateParameters(maxTokens: 20)).text)
         XCTAssertTrue(choices.dropLast().allSatisfy { $0["finish_reason"] is NSNull }, "null until the last chunk")
         XCTAssertNotNil(choices.last?["finish_reason"] as? String)
-        XCTAssertNotNil(chunks.last?["usage"] as? [String: Int])
+        XCTAssertTrue(chunks.allSatisfy { $0["usage"] == nil }, "usage only with stream_options.include_usage")
     }
 
     func testChatCompletionRunsTheConversationPrompt() async throws {
@@ -100,6 +102,7 @@ final class ServerTests: XCTestCase {
         let body = try Self.object(data)
         XCTAssertEqual(body["object"] as? String, "chat.completion")
         let message = try XCTUnwrap(((body["choices"] as? [[String: Any]])?.first?["message"]) as? [String: String])
+        XCTAssertNotNil(body["seed"] as? Int)
         XCTAssertEqual(message, ["role": "assistant", "content": expected.text])
 
         let (_, streamed) = try await Self.post(service, "/v1/chat/completions", request + #", "stream": true}"#)
@@ -129,12 +132,12 @@ final class ServerTests: XCTestCase {
         let cases: [(String, String, Int, String?, String)] = [
             ("/v1/completions", "{not json", 400, nil, "not valid JSON"),
             ("/v1/completions", #"{"max_tokens": 4}"#, 400, nil, "missing field prompt"),
-            ("/v1/completions", #"{"prompt": 5}"#, 400, nil, "prompt"),
+            ("/v1/completions", #"{"prompt": 5}"#, 400, "prompt", "prompt: expected a string"),
             ("/v1/completions", #"{"prompt": "hi", "max_tokens": 0}"#, 400, "max_tokens", "max_tokens"),
             ("/v1/completions", #"{"prompt": "hi", "max_tokens": 5000}"#, 400, "max_tokens", "4096"),
             ("/v1/completions", #"{"prompt": "hi", "temperature": -1}"#, 400, nil, "temperature"),
             ("/v1/completions", #"{"prompt": "hi", "top_p": 1.5}"#, 400, nil, "top"),
-            ("/v1/completions", #"{"prompt": "hi", "n": 2}"#, 400, "n", "only 1"),
+            ("/v1/completions", #"{"prompt": "hi", "n": 17}"#, 400, "n", "between 1 and 16"),
             ("/v1/completions", #"{"prompt": "hi", "stop": ["", "x"]}"#, 400, nil, "empty stop string"),
             ("/v1/completions", #"{"prompt": ""}"#, 400, "prompt", "empty"),
             ("/v1/completions", #"{"prompt": "\#(Self.prompt) and further"}"#, 400, "prompt", "limit of 6"),

@@ -1,4 +1,5 @@
 import Foundation
+import TensorCore
 import Tokenization
 
 /// Why generation ended.
@@ -20,44 +21,54 @@ public enum StopReason: Sendable, Equatable, CustomStringConvertible {
 public struct GenerationResult: Sendable {
     public var text: String
     public var tokens: [Int]
+    /// One per token of `tokens` when `GenerateParameters.logprobs` asked for them.
+    public var logprobs: [TokenLogprob]
     public var promptTokenCount: Int
+    /// Prompt tokens whose state came from a cache instead of a prefill (a server's prompt cache).
+    public var cachedTokenCount = 0
     public var promptSeconds: Double
     public var generationSeconds: Double
     public var stopReason: StopReason
 
     public var promptTokensPerSecond: Double { Double(promptTokenCount) / max(promptSeconds, 1e-9) }
     public var generationTokensPerSecond: Double { Double(tokens.count) / max(generationSeconds, 1e-9) }
+
+    /// The result of a finished sequence.
+    public init(_ decoder: SequenceDecoder, promptTokenCount: Int, promptSeconds: Double, generationSeconds: Double) {
+        precondition(decoder.stopReason != nil, "GenerationResult: the sequence is not finished")
+        (text, tokens, logprobs, stopReason) = (decoder.text, decoder.tokens, decoder.logprobs, decoder.stopReason!)
+        (self.promptTokenCount, self.promptSeconds, self.generationSeconds) = (promptTokenCount, promptSeconds, generationSeconds)
+    }
 }
 
-/// Tiers 2 and 3 of generation: text in, streamed text out (`onText` gets every piece as soon as it is
+/// Tiers 2 and 3 of generation: text in, streamed text out (`onPiece` gets every piece as soon as it is
 /// complete UTF-8 and cannot be part of a stop string), and the whole result with its statistics.
-/// `isCancelled` is asked before every token.
+/// One sequence at a time: prefill, then `SequenceDecoder` fed by one-token steps (a server batches the same
+/// decoder over many sequences). `isCancelled` is asked before every token. `prefilled` continues from a
+/// state that already covers `prompt` and the logits [V] it ended with, instead of prefilling it.
 public enum TextGeneration {
     public static func stream(model: any LanguageModel, tokenizer: Tokenizer, prompt: [Int], parameters: GenerateParameters,
-                              isCancelled: () -> Bool = { false }, onText: (String) -> Void) throws -> GenerationResult {
+                              prefilled: (state: ModelState, logits: Tensor)? = nil,
+                              isCancelled: () -> Bool = { false }, onPiece: (SequenceDecoder.Piece) -> Void) throws -> GenerationResult {
         try parameters.validate()
         let clock = ContinuousClock()
         let promptStart = clock.now
-        var iterator = try TokenIterator(model: model, prompt: prompt, parameters: parameters)
+        var state: ModelState, logits: Tensor
+        if let prefilled { (state, logits) = prefilled } else {
+            state = model.makeState()
+            logits = try model.prefill(prompt, state: &state)
+        }
         let promptSeconds = seconds(clock.now - promptStart)
         let generationStart = clock.now
-        var detokenizer = StreamingDetokenizer(tokenizer: tokenizer)
-        var stop = StopCondition(stopStrings: parameters.stopStrings)
-        var text = "", tokens: [Int] = []
-        var reason = StopReason.maxTokens
-        func emit(_ piece: String) { if !piece.isEmpty { text += piece; onText(piece) } }
+        var decoder = SequenceDecoder(tokenizer: tokenizer, prompt: prompt, parameters: parameters, eosTokenID: model.eosTokenID)
         while true {
-            if isCancelled() { reason = .cancelled; break }
-            guard let token = iterator.next() else { break }
-            if parameters.stopAtEOS, token == model.eosTokenID { reason = .endOfSequence; break }
-            tokens.append(token)
-            emit(stop.append(detokenizer.append(token)))
-            if let matched = stop.matched { reason = .stopString(matched); break }
+            let piece = isCancelled() ? decoder.cancel() : decoder.accept(logits)
+            if !piece.isEmpty { onPiece(piece) }
+            guard let next = decoder.nextInput else { break }
+            logits = model.step(next, state: &state)
         }
-        if stop.matched == nil { emit(stop.append(detokenizer.finish())); emit(stop.finish()) }
-        if let matched = stop.matched { reason = .stopString(matched) }
-        return GenerationResult(text: text, tokens: tokens, promptTokenCount: prompt.count, promptSeconds: promptSeconds,
-                                generationSeconds: seconds(clock.now - generationStart), stopReason: reason)
+        return GenerationResult(decoder, promptTokenCount: prompt.count, promptSeconds: promptSeconds,
+                                generationSeconds: seconds(clock.now - generationStart))
     }
 
     /// The whole continuation of `prompt` as a String.
@@ -66,7 +77,7 @@ public enum TextGeneration {
         try stream(model: model, tokenizer: tokenizer, prompt: tokenizer.encode(prompt), parameters: parameters) { _ in }.text
     }
 
-    static func seconds(_ d: Duration) -> Double {
+    public static func seconds(_ d: Duration) -> Double {
         Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
     }
 }
