@@ -7,7 +7,11 @@ public struct ModelSummary {
     public init(_ directory: ModelDirectory) {
         var lines = ["model: \(directory.url.path)"]
         let c = directory.configuration
-        let parameters = directory.tensorFiles.reduce(0) { $0 + $1.value.entries[$1.key]!.shape.reduce(1, *) }
+        let entries = directory.tensorFiles.map { $0.value.entries[$0.key]! }
+        let scales = directory.tensorFiles.keys.filter { $0.hasSuffix(Q8Names.scalesSuffix) }.map { directory.tensorFiles[$0]!.entries[$0]! }
+        func elements(_ list: [SafetensorsFile.Entry]) -> Int { list.reduce(0) { $0 + $1.shape.reduce(1, *) } }
+        let parameters = elements(entries) - elements(scales)
+        let storedBytes = entries.reduce(0) { $0 + ($1.end - $1.begin) }
         let state = ModelFootprint(c.architecture).stateBytes.map(Self.bytes) ?? "more than \(Int.max) bytes"
         switch c.architecture {
         case .mamba(let m):
@@ -35,8 +39,9 @@ public struct ModelSummary {
         }
         lines += [
             "parameters: \(parameters) (\(String(format: "%.1f", Double(parameters) / 1e6)) M, as stored)",
-            "stored dtype: \(directory.storageDTypes.joined(separator: ", ")), computed in Float32",
-            "memory for the weights: \(Self.bytes(4 * parameters))",
+            "stored dtype: \(directory.storageDTypes.joined(separator: ", "))\(scales.isEmpty ? "" : " (Q8_0 matrices: I8 values, F16 scales)"); "
+                + "matrices are read as stored, activations are Float32",
+            "memory for the weights: \(Self.bytes(storedBytes)) as stored, memory-mapped (--dtype converts at load)",
             "tokenizer.json: \(directory.tokenizerURL == nil ? "absent" : "present")",
         ]
         text = lines.joined(separator: "\n")

@@ -18,7 +18,12 @@ enum WeightStreaming {
         Parallel.forEachRange(o, granularity: granularity) { rows in
             switch w.type {
             case .f32: dotRows(Float32Chunks.self, w, io, rows)
-            case .f16: dotRows(Float16Chunks.self, w, io, rows)
+            case .f16:
+                // Each row converted to Float32 in a buffer of this worker's (the CPU's half-to-single
+                // instruction, 16 at a time), then multiplied as Float32 while it is in L1.
+                let row = UnsafeMutablePointer<Float>.allocate(capacity: k)
+                defer { row.deallocate() }
+                dotRows(Float16Chunks.self, w, io, rows, scratch: row)
             case .bf16: dotRows(BFloat16Chunks.self, w, io, rows)
             case .q8_0: dotRows(Q8Chunks.self, w, io, rows)
             }
@@ -52,11 +57,12 @@ enum WeightStreaming {
 
     /// Rows `rows` of y for every x row: four x rows at a time while the W row is in L1, then one at a time.
     @inline(__always)
-    static func dotRows<C: StoredChunks>(_: C.Type, _ w: StoredValues, _ io: StreamingPointers, _ rows: Range<Int>) {
+    static func dotRows<C: StoredChunks>(_: C.Type, _ w: StoredValues, _ io: StreamingPointers, _ rows: Range<Int>,
+                                         scratch: UnsafeMutablePointer<Float>? = nil) {
         let (o, k, batch) = (w.rows, w.columns, io.batch)
         let chunks = k / chunk
         for row in rows {
-            let rowBase = C.row(w, row)
+            let rowBase = C.row(w, row, scratch: scratch)
             var b = 0
             while b + 4 <= batch {
                 let x0 = io.x + b * k, x1 = x0 + k, x2 = x1 + k, x3 = x2 + k
@@ -122,12 +128,13 @@ enum WeightStreaming {
 /// Loads 64-element chunks of one stored row as four Float32 vectors, lanes in `permuteChunks`' order.
 protocol StoredChunks {
     associatedtype RowBase
-    static func row(_ w: StoredValues, _ row: Int) -> RowBase
+    /// Row `row` ready for `load`; `scratch` (`columns` floats) is there for types that convert a whole row first.
+    static func row(_ w: StoredValues, _ row: Int, scratch: UnsafeMutablePointer<Float>?) -> RowBase
     static func load(_ row: RowBase, chunk c: Int) -> (Float32x16, Float32x16, Float32x16, Float32x16)
 }
 
 enum Float32Chunks: StoredChunks {
-    static func row(_ w: StoredValues, _ row: Int) -> UnsafeRawPointer { w.values + 4 * row * w.columns }
+    static func row(_ w: StoredValues, _ row: Int, scratch: UnsafeMutablePointer<Float>?) -> UnsafeRawPointer { w.values + 4 * row * w.columns }
     @inline(__always)
     static func load(_ row: UnsafeRawPointer, chunk c: Int) -> (Float32x16, Float32x16, Float32x16, Float32x16) {
         let p = row + 256 * c
@@ -136,19 +143,21 @@ enum Float32Chunks: StoredChunks {
     }
 }
 
+/// Float16: the row is converted whole into the worker's scratch (`HalfConversion`), then read as Float32.
 enum Float16Chunks: StoredChunks {
-    static func row(_ w: StoredValues, _ row: Int) -> UnsafeRawPointer { w.values + 2 * row * w.columns }
+    static func row(_ w: StoredValues, _ row: Int, scratch: UnsafeMutablePointer<Float>?) -> UnsafeRawPointer {
+        HalfConversion.convert(w.values + 2 * row * w.columns, count: w.columns, into: scratch!)
+        return UnsafeRawPointer(scratch!)
+    }
     @inline(__always)
     static func load(_ row: UnsafeRawPointer, chunk c: Int) -> (Float32x16, Float32x16, Float32x16, Float32x16) {
-        let p = row + 128 * c
-        @inline(__always) func half(_ offset: Int) -> Float32x16 { Float32x16(p.loadUnaligned(fromByteOffset: offset, as: SIMD16<Float16>.self)) }
-        return (half(0), half(32), half(64), half(96))
+        Float32Chunks.load(row, chunk: c)
     }
 }
 
 /// A bfloat16 is the top half of a Float32: the low and high halves of each 32-bit lane are two elements.
 enum BFloat16Chunks: StoredChunks {
-    static func row(_ w: StoredValues, _ row: Int) -> UnsafeRawPointer { w.values + 2 * row * w.columns }
+    static func row(_ w: StoredValues, _ row: Int, scratch: UnsafeMutablePointer<Float>?) -> UnsafeRawPointer { w.values + 2 * row * w.columns }
     @inline(__always)
     static func load(_ row: UnsafeRawPointer, chunk c: Int) -> (Float32x16, Float32x16, Float32x16, Float32x16) {
         let p = row + 128 * c
@@ -163,7 +172,7 @@ enum BFloat16Chunks: StoredChunks {
 /// integer-to-float SIMD conversion is not vectorized).
 enum Q8Chunks: StoredChunks {
     struct Row { let values: UnsafeRawPointer; let scales: UnsafePointer<Float16> }
-    static func row(_ w: StoredValues, _ row: Int) -> Row {
+    static func row(_ w: StoredValues, _ row: Int, scratch: UnsafeMutablePointer<Float>?) -> Row {
         Row(values: w.values + row * w.columns, scales: w.scales! + row * w.columns / WeightType.blockSize)
     }
     @inline(__always)
