@@ -18,9 +18,11 @@ enum WeightStreaming {
         Parallel.forEachRange(o, granularity: granularity) { rows in
             switch w.type {
             case .f32: dotRows(Float32Chunks.self, w, io, rows)
+            case .f16 where batch < 4:
+                halfRows(w, io, rows)
             case .f16:
-                // Each row converted to Float32 in a buffer of this worker's (the CPU's half-to-single
-                // instruction, 16 at a time), then multiplied as Float32 while it is in L1.
+                // Each row converted to Float32 once in a buffer of this worker's (the CPU's half-to-single
+                // instruction, 16 at a time), then multiplied with every x row while it is in L1.
                 let row = UnsafeMutablePointer<Float>.allocate(capacity: k)
                 defer { row.deallocate() }
                 dotRows(Float16Chunks.self, w, io, rows, scratch: row)
@@ -93,6 +95,34 @@ enum WeightStreaming {
                 b += 1
             }
         }
+    }
+
+    /// Float16 rows for one to three x rows: converted in registers in one pass (`halfDot`), with the
+    /// arithmetic of `dotRows`, so the results are the same bit for bit.
+    static func halfRows(_ w: StoredValues, _ io: StreamingPointers, _ rows: Range<Int>) {
+        let (o, k) = (w.rows, w.columns)
+        let full = k / chunk * chunk
+        for row in rows {
+            for b in 0..<io.batch {
+                let x = io.x + b * k
+                io.y[b * o + row] = halfDot(w.values + 2 * row * k, x, chunks: k / chunk) + tail(w, row, x, from: full)
+            }
+        }
+    }
+
+    /// Σ over 64-element chunks of a Float16 row times x, as `dotRows` sums (fma4 per chunk into one
+    /// accumulator). A small function of its own, so that the standard library's Float16 → Float
+    /// conversion is inlined into vcvtph2ps (in a large kernel it becomes a call per vector).
+    @inline(never)
+    static func halfDot(_ row: UnsafeRawPointer, _ x: UnsafePointer<Float>, chunks: Int) -> Float {
+        var a0 = V()
+        for c in 0..<chunks {
+            let p = row + 128 * c
+            let w0 = V(p.loadUnaligned(as: SIMD16<Float16>.self)), w1 = V(p.loadUnaligned(fromByteOffset: 32, as: SIMD16<Float16>.self))
+            let w2 = V(p.loadUnaligned(fromByteOffset: 64, as: SIMD16<Float16>.self)), w3 = V(p.loadUnaligned(fromByteOffset: 96, as: SIMD16<Float16>.self))
+            a0 += fma4(w0, w1, w2, w3, x + c * chunk)
+        }
+        return a0.sum()
     }
 
     @inline(__always)
