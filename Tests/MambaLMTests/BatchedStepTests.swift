@@ -19,6 +19,7 @@ final class BatchedStepTests: XCTestCase {
             ("remamba2", try ModelLoader.load(ModelDirectory(Fixtures.official.appendingPathComponent("models/remamba2_a")), compression: settings)),
             ("mamba1 q8", try ModelLoader.load(ModelDirectory(Fixtures.mamba1("tiny_a")), dtype: .q8_0)),
             ("mamba2 bf16", try ModelLoader.load(ModelDirectory(Fixtures.root.appendingPathComponent("mamba2/tiny_a")), dtype: .bf16)),
+            ("mamba1 f16", try ModelLoader.load(ModelDirectory(Fixtures.mamba1("tiny_a")), dtype: .f16)),
         ]
         for (name, model) in models {
             for batch in [1, 5, 17] {
