@@ -23,6 +23,11 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     /// HTTP request bodies of /v1/completions and /v1/chat/completions: decoded and validated, not generated.
     case serverRequest = "server-request"
 
+    /// Removes the scratch files the targets wrote (the replay test and the driver call it at the end).
+    public static func removeScratchFiles() {
+        try? FileManager.default.removeItem(at: FuzzScratch.directory)
+    }
+
     public func run(_ data: Data) {
         switch self {
         case .safetensors: SafetensorsFuzzing.run(data)

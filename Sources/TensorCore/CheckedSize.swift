@@ -1,7 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// Sizes computed from untrusted numbers (config.json, file headers): products and sums that report an
 /// overflow as nil instead of trapping, so the caller can refuse the input with the numbers it was given.
 public enum CheckedSize {
@@ -34,11 +30,5 @@ public enum CheckedSize {
             result = sum
         }
         return result
-    }
-
-    /// The machine's physical memory in bytes (sysconf), what a model's weights must fit in.
-    public static var physicalMemoryBytes: Int {
-        let pages = sysconf(Int32(_SC_PHYS_PAGES)), pageSize = sysconf(Int32(_SC_PAGESIZE))
-        return product(max(pages, 0), max(pageSize, 0)) ?? Int.max
     }
 }

@@ -78,6 +78,11 @@ public enum MachineLimits {
         return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
     }
 
+    /// The machine's physical memory in bytes (sysconf), what a model's weights must fit in.
+    public static var physicalMemoryBytes: Int {
+        CheckedSize.product(max(sysconf(Int32(_SC_PHYS_PAGES)), 0), max(sysconf(Int32(_SC_PAGESIZE)), 0)) ?? Int.max
+    }
+
     /// Peak resident memory of this process (VmHWM), in bytes.
     public static var peakResidentBytes: Int {
         guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),

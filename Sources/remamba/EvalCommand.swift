@@ -1,8 +1,8 @@
 import ArgumentParser
 import Foundation
-import OutputFiles
 import MambaEval
 import MambaLM
+import OutputFiles
 import TensorCore
 import Tokenization
 

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
-import OutputFiles
 import MambaLM
+import OutputFiles
 import TensorCore
 
 /// `remamba logits`: logits as one Float32 tensor `logits` in a safetensors file. Plain: one row per

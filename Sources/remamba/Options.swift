@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
-import OutputFiles
 import MambaLM
+import OutputFiles
 import TensorCore
 
 /// --model and what goes with it, shared by every command that loads a model.

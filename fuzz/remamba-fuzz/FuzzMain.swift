@@ -16,6 +16,7 @@ enum FuzzMain {
             exit(2)
         }
         target = chosen
+        atexit { FuzzTarget.removeScratchFiles() }
         var argc = CommandLine.argc
         var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
         exit(LLVMFuzzerRunDriver(&argc, &argv, testOneInput))

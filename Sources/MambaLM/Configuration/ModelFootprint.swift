@@ -46,7 +46,7 @@ public struct ModelFootprint: Sendable, Equatable {
     }
 
     /// Refuses weights larger than this machine's physical memory; `path` names the config.json.
-    public func verifyFits(path: String, physicalMemory: Int = CheckedSize.physicalMemoryBytes) throws(LoadingError) {
+    public func verifyFits(path: String, physicalMemory: Int = MachineLimits.physicalMemoryBytes) throws(LoadingError) {
         guard let bytes = weightBytes, bytes <= physicalMemory else {
             throw .exceedsMemory(path: path, needed: weightBytes.map(ModelSummary.bytes) ?? "more than \(Int.max) bytes",
                                  available: ModelSummary.bytes(physicalMemory))
