@@ -4,7 +4,9 @@ import Foundation
 /// (`torch.nn.functional.scaled_dot_product_attention(is_causal)` with `repeat_kv`).
 /// Legend: T new rows, S cached positions (S ≥ first + T), H query heads, G key/value heads (H a
 /// multiple of G; query head h reads key/value head h / (H/G)), P head_dim.
-/// Both products of each head are OpenBLAS sgemms; heads are spread over the workers.
+/// Both products of each head are OpenBLAS sgemms; for one row (decoding) q·Kᵀ is a gemv and p·V a
+/// streamed sum of value rows (sgemm with one row packs the whole cache first, measured 5× slower).
+/// Heads are spread over the workers.
 public enum CausalAttention {
     /// - Parameters:
     ///   - queries: [T, H·P]; row t is the query of absolute position `first + t`.
@@ -29,13 +31,21 @@ public enum CausalAttention {
                         let kv = h / (heads / g)
                         for row in 0..<t { for i in 0..<p { query[row * p + i] = q.p[row * heads * p + h * p + i] } }
                         keys[kv].withUnsafeBufferPointer { kp in
-                            BLAS.gemm(m: t, n: s, k: p, a: query, b: kp.baseAddress!, transposeB: true, c: &scores, alpha: scale)
+                            if t == 1 {
+                                BLAS.gemv(m: s, n: p, a: kp.baseAddress!, x: query, y: &scores, alpha: scale)
+                            } else {
+                                BLAS.gemm(m: t, n: s, k: p, a: query, b: kp.baseAddress!, transposeB: true, c: &scores, alpha: scale)
+                            }
                         }
                         scores.withUnsafeMutableBufferPointer { sp in
                             for row in 0..<t { softmaxPrefix(sp.baseAddress! + row * s, visible: first + row + 1, count: s) }
                         }
                         values[kv].withUnsafeBufferPointer { vp in
-                            BLAS.gemm(m: t, n: p, k: s, a: scores, b: vp.baseAddress!, transposeB: false, c: &head)
+                            if t == 1 {
+                                weightedRowSum(scores, vp.baseAddress!, rows: s, columns: p, into: &head)
+                            } else {
+                                BLAS.gemm(m: t, n: p, k: s, a: scores, b: vp.baseAddress!, transposeB: false, c: &head)
+                            }
                         }
                         for row in 0..<t { for i in 0..<p { o.p[row * heads * p + h * p + i] = head[row * p + i] } }
                     }
@@ -43,6 +53,17 @@ public enum CausalAttention {
             }
         }
         return out
+    }
+
+    /// out[0..<columns] = Σ_j weights[j] · matrix[j, :] (one query row's p·V, streaming V once).
+    static func weightedRowSum(_ weights: [Float], _ matrix: UnsafePointer<Float>, rows: Int, columns: Int, into out: inout [Float]) {
+        out.withUnsafeMutableBufferPointer { o in
+            for i in 0..<columns { o[i] = 0 }
+            for j in 0..<rows where weights[j] != 0 {
+                let w = weights[j], row = matrix + j * columns
+                for i in 0..<columns { o[i] += w * row[i] }
+            }
+        }
     }
 
     /// Softmax of the first `visible` values of a row, in place; the rest of the `count` become 0 (the mask).
