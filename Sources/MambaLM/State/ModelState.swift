@@ -21,14 +21,15 @@ public struct ModelState: Sendable, Equatable {
         self.position = position
     }
 
-    /// Writes the state as safetensors (`conv.{i}`, `ssm.{i}`; the position in the metadata).
-    public func save(to url: URL) throws {
+    /// Writes the state as safetensors (`conv.{i}`, `ssm.{i}`; the position and `metadata` in the metadata).
+    public func save(to url: URL, metadata: [String: String] = [:]) throws {
         var tensors: [(String, SafetensorsWriter.Value)] = []
         for (i, layer) in layers.enumerated() {
             tensors.append(("conv.\(i)", .float32(layer.conv)))
             tensors.append(("ssm.\(i)", .float32(layer.ssm)))
         }
-        try SafetensorsWriter.write(tensors, metadata: ["position": "\(position)", "format": "remamba-state-1"], to: url)
+        try SafetensorsWriter.write(tensors, metadata: metadata.merging(["position": "\(position)", "format": "remamba-state-1"]) { _, own in own },
+                                   to: url)
     }
 
     /// Reads a state written by `save`, checking it against the shapes `like` (a fresh state of the model).
