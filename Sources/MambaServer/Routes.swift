@@ -105,11 +105,15 @@ public enum Routes {
         } else {
             outcome = await read(request)
         }
+        var response: Response
         switch outcome {
-        case .answered(let response): return response
-        case .streamed(let fields): return await handler(fields)
-        case .refused(let error): return errorResponse(error)
+        case .answered(let answer): response = answer
+        case .streamed(let fields): response = await handler(fields)
+        case .refused(let error): response = errorResponse(error)
         }
+        // Hummingbird closes a watched connection after its response: say so, so that clients do not reuse it.
+        if watch { response.headers[.connection] = "close" }
+        return response
     }
 
     /// The handler's response, or its error as OpenAI's error body.
