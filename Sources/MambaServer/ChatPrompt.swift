@@ -13,7 +13,9 @@ enum ChatPrompt {
             switch message.role {
             case "system", "developer": turns.append(message.content)
             case "user": turns.append("User: " + message.content)
-            case "assistant": turns.append("Assistant: " + message.content)
+            // An answer sent back as it was generated (after "Assistant:", usually with its own leading space) is
+            // written back exactly, so the next turn's tokens extend the cached state of the previous answer.
+            case "assistant": turns.append("Assistant:" + (message.content.first?.isWhitespace == true ? "" : " ") + message.content)
             default:
                 throw APIError.invalid("messages[\(i)].role: \(message.role) is not system, developer, user or assistant",
                                        param: "messages")

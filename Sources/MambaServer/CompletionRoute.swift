@@ -62,7 +62,7 @@ enum CompletionRoute {
             if let promptLogprobs = outcome.promptLogprobs {
                 logprobs.append(item.prompt, promptLogprobs, tokenizer: tokenizer, offset: &offset)
             }
-            logprobs.append(outcome.result.tokens, outcome.result.logprobs, tokenizer: tokenizer, offset: &offset)
+            logprobs.append(outcome.result.logprobs.map(\.token), outcome.result.logprobs, tokenizer: tokenizer, offset: &offset)
             return CompletionResponse.Choice(index: item.index, text: text, logprobs: wantsLogprobs ? logprobs : nil,
                                              finishReason: finishReason(outcome.result.stopReason))
         }

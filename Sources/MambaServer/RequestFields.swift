@@ -3,7 +3,7 @@ import Foundation
 /// The top-level fields of a JSON request body, read by name and type. Every field read is remembered,
 /// so that whatever the request holds beyond them can be refused by name (`refuseUnread`): no field is
 /// ever silently ignored. A field given as null counts as absent.
-struct RequestFields {
+struct RequestFields: Sendable {
     private let values: [String: JSONValue]
     private var read: Set<String> = []
 

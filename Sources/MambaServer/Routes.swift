@@ -29,7 +29,10 @@ public enum Routes {
         return table.first { $0.pattern == pattern }?.methods
     }
 
-    public static func router(_ service: GenerationQueue, options: ServerOptions = ServerOptions()) -> Router<BasicRequestContext> {
+    /// `watchesDisconnects` (a live server's connections) cancels a non-streamed generation whose client closes
+    /// its connection; without it (`HummingbirdTesting`'s router tests) a request body is a plain buffer.
+    public static func router(_ service: GenerationQueue, options: ServerOptions = ServerOptions(),
+                              watchesDisconnects: Bool = false) -> Router<BasicRequestContext> {
         let router = Router()
         router.add(middleware: RequestLogMiddleware(format: options.logFormat, metrics: service.metrics))
         if let origin = options.corsOrigin {
@@ -55,10 +58,14 @@ public enum Routes {
             return json(entry)
         }
         router.post("v1/completions") { request, _ in
-            await respond { () async throws(APIError) in try await CompletionRoute.respond(try await body(request, service, options), service) }
+            await generation(request, service, options, watchesDisconnects) { fields in
+                await respond { () async throws(APIError) in try await CompletionRoute.respond(fields, service) }
+            }
         }
         router.post("v1/chat/completions") { request, _ in
-            await respond { () async throws(APIError) in try await ChatRoute.respond(try await body(request, service, options), service) }
+            await generation(request, service, options, watchesDisconnects) { fields in
+                await respond { () async throws(APIError) in try await ChatRoute.respond(fields, service) }
+            }
         }
         router.post("tokenize") { request, _ in
             await respond { () async throws(APIError) in try TokenizerRoutes.tokenize(try await body(request, service, options), service) }
@@ -67,6 +74,46 @@ public enum Routes {
             await respond { () async throws(APIError) in try TokenizerRoutes.detokenize(try await body(request, service, options), service) }
         }
         return router
+    }
+
+    /// Reads a generation request's body and runs `handler` on it. With `watch`, a non-streamed request is
+    /// cancelled (with the generation it waits for) when its client closes the connection (Hummingbird's
+    /// inbound-close watch, after which the connection is closed once answered); a streamed one notices a gone
+    /// client on its next write instead, so it runs outside the watch.
+    static func generation(_ request: Request, _ service: GenerationQueue, _ options: ServerOptions, _ watch: Bool,
+                           _ handler: @escaping @Sendable (RequestFields) async -> Response) async -> Response {
+        enum Outcome: Sendable { case answered(Response), streamed(RequestFields), refused(APIError) }
+        func read(_ request: Request) async -> Outcome {
+            do {
+                let fields = try await body(request, service, options)
+                var peek = fields
+                if (try? peek.bool("stream")) == true { return .streamed(fields) }
+                return .answered(await handler(fields))
+            } catch { return .refused(error) }
+        }
+        let outcome: Outcome
+        if watch {
+            do {
+                outcome = try await request.body.consumeWithCancellationOnInboundClose { body in
+                    var request = request
+                    request.body = body
+                    return await read(request)
+                }
+            } catch {
+                return errorResponse(APIError(status: 499, message: "the client closed the connection", type: "server_error"))
+            }
+        } else {
+            outcome = await read(request)
+        }
+        var response: Response
+        switch outcome {
+        case .answered(let answer): response = answer
+        case .streamed(let fields): response = await handler(fields)
+        case .refused(let error): response = errorResponse(error)
+        }
+        // Hummingbird closes a watched connection after its response: say so, so that clients do not reuse it.
+        if watch { response.headers[.connection] = "close" }
+        return response
     }
 
     /// The handler's response, or its error as OpenAI's error body.

@@ -8,7 +8,7 @@ public enum Server {
     public static func application(_ service: GenerationQueue, host: String, port: Int,
                                    options: ServerOptions = ServerOptions()) -> some ApplicationProtocol {
         let idle = TimeAmount.milliseconds(Int64(options.idleTimeoutSeconds * 1000))
-        return Application(router: Routes.router(service, options: options),
+        return Application(router: Routes.router(service, options: options, watchesDisconnects: true),
                            server: .http1(configuration: .init(idleTimeout: idle)),
                            configuration: .init(address: .hostname(host, port: port)))
     }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MambaLM
+import TensorCore
 import Tokenization
 
 /// Sampling options of `generate` (and later `serve`), bridged to `GenerateParameters`.
@@ -36,6 +37,10 @@ struct Generate: ParsableCommand {
     var maxTokensLimit = 1_000_000
     @OptionGroup var sampling: SamplingOptions
     @OptionGroup var remamba: ReMambaOptions
+    @Option(name: .long, help: ArgumentHelp("Continue from a state written by --save-state (same model and settings): the prompt is fed after the ids it covers (for ReMamba, uncompressed, as generation continues).", valueName: "file"))
+    var loadState: String?
+    @Option(name: .long, help: ArgumentHelp("After the prompt, write the state and the token ids it covers (safetensors), to --load-state later.", valueName: "file"))
+    var saveState: String?
 
     func validate() throws {
         if (prompt == nil) == (promptFile == nil) { throw ValidationError("give exactly one of --prompt and --prompt-file") }
@@ -57,12 +62,29 @@ struct Generate: ParsableCommand {
             let ids = tokenizer.encode(text)
             if ids.isEmpty { throw ModelError.emptyPrompt }
             if ids.count > maxPromptTokens { throw ModelError.promptTooLong(length: ids.count, limit: maxPromptTokens) }
-            let result = try TextGeneration.stream(model: model, tokenizer: tokenizer, prompt: ids, parameters: sampling.parameters) { piece in
+            let identity = loadState == nil && saveState == nil ? "" : try ModelIdentity.of(
+                directory, adapter: modelOptions.adapter, remamba: remamba.settings(defaults: directory.configuration.compressionDefaults))
+            let clock = ContinuousClock()
+            let start = clock.now
+            var state = model.makeState(), covered = ids
+            let logits: Tensor
+            if let loadState {
+                let saved = try SavedSequence.read(from: URL(fileURLWithPath: loadState), model: identity, like: state)
+                state = saved.state
+                logits = try model.continueSequence(ids, state: &state)
+                covered = saved.ids + ids
+            } else {
+                logits = try model.prefill(ids, state: &state)
+            }
+            let promptSeconds = TextGeneration.seconds(clock.now - start)
+            if let saveState { try SavedSequence(ids: covered, state: state).write(to: URL(fileURLWithPath: saveState), model: identity) }
+            let result = try TextGeneration.stream(model: model, tokenizer: tokenizer, prompt: covered, parameters: sampling.parameters,
+                                                   prefilled: (state, logits)) { piece in
                 FileHandle.standardOutput.write(Data(piece.text.utf8))
             }
             print("")
             printError(String(format: "[prompt: %d tokens, %.1f tokens/s | generated: %d tokens, %.1f tokens/s | stop: %@]",
-                              result.promptTokenCount, result.promptTokensPerSecond, result.tokens.count,
+                              ids.count, Double(ids.count) / max(promptSeconds, 1e-9), result.tokens.count,
                               result.generationTokensPerSecond, result.stopReason.description))
         } catch let error as ValidationError { throw error } catch {
             throw CommandFailure(error)

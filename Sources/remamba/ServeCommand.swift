@@ -26,6 +26,11 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: "Refuse (408) a request body not complete this many seconds after its head.")
     var bodyTimeout = ServerOptions().bodyTimeoutSeconds
     @Option(name: .long, help: "One line per request on stderr: text, json or none.") var logFormat = ServerOptions.LogFormat.text
+    @Option(name: .long, help: "Sequences generated at once (continuous batching); further requests wait, first come, first served.")
+    var parallel = ServerLimits().parallel
+    @Option(name: .long, help: "Prompt tokens prefilled per scheduler step, shared by joining requests (bounds the pause of the other streams).")
+    var prefillChunk = ServerLimits().prefillChunk
+    @Option(name: .long, help: "Capacity of the prompt-state cache in MiB (0: no cache).") var cacheMb = ServerLimits().cacheMegabytes
 
     func validate() throws {
         if !(1...65_535).contains(port) { throw ValidationError("--port must be in 1…65535, got \(port)") }
@@ -33,6 +38,9 @@ struct Serve: AsyncParsableCommand {
         if maxTokensLimit < 1 { throw ValidationError("--max-tokens-limit must be ≥ 1, got \(maxTokensLimit)") }
         if !(idleTimeout > 0 && idleTimeout.isFinite) { throw ValidationError("--idle-timeout must be > 0 seconds, got \(idleTimeout)") }
         if !(bodyTimeout > 0 && bodyTimeout.isFinite) { throw ValidationError("--body-timeout must be > 0 seconds, got \(bodyTimeout)") }
+        if !(1...256).contains(parallel) { throw ValidationError("--parallel must be in 1…256, got \(parallel)") }
+        if prefillChunk < 1 { throw ValidationError("--prefill-chunk must be ≥ 1, got \(prefillChunk)") }
+        if cacheMb < 0 { throw ValidationError("--cache-mb must be ≥ 0, got \(cacheMb)") }
         if apiKey?.isEmpty == true { throw ValidationError("--api-key must not be empty") }
         if !(1...maxTokensLimit).contains(defaultMaxTokens) {
             throw ValidationError("--default-max-tokens must be in 1…\(maxTokensLimit) (--max-tokens-limit), got \(defaultMaxTokens)")
@@ -50,6 +58,7 @@ struct Serve: AsyncParsableCommand {
             let model = try remamba.loadModel(directory, adapter: modelOptions.openAdapter(), dtype: modelOptions.weightType)
             var limits = ServerLimits()
             (limits.maxPromptTokens, limits.maxTokens, limits.defaultMaxTokens) = (maxPromptTokens, maxTokensLimit, defaultMaxTokens)
+            (limits.parallel, limits.prefillChunk, limits.cacheMegabytes) = (parallel, prefillChunk, cacheMb)
             service = GenerationQueue(model: model, tokenizer: tokenizer, modelName: modelName ?? directory.url.lastPathComponent,
                                       limits: limits)
         } catch let error as ValidationError { throw error } catch {

@@ -116,6 +116,20 @@ final class LogprobsTests: XCTestCase {
         }
     }
 
+    /// A generation ended by the end-of-sequence token reports that token's log-probability too (as vLLM), so
+    /// lm-eval's `token_logprobs[ctxlen:-1]` drops the generated token, never a prompt token.
+    func testEndOfSequenceTokenHasItsLogprob() async throws {
+        let service = try ServerTests.service()
+        let ids = service.tokenizer.encode(ServerTests.prompt)
+        let (_, data) = try await ServerTests.post(service, "/v1/completions",
+                                                   #"{"prompt": \#(ids), "max_tokens": 1, "echo": true, "logprobs": 1, "logit_bias": {"0": 100}}"#)
+        let choice = try XCTUnwrap(try Self.choices(data).first)
+        let logprobs = try XCTUnwrap(choice["logprobs"] as? [String: Any])
+        XCTAssertEqual((logprobs["token_logprobs"] as? [Any])?.count, ids.count + 1)
+        XCTAssertEqual(choice["text"] as? String, service.tokenizer.decode(ids), "the end-of-sequence token adds no text")
+        XCTAssertEqual(choice["finish_reason"] as? String, "stop")
+    }
+
     /// Generated tokens' log-probabilities are of the raw distribution they were drawn from: feeding prompt +
     /// completion through the model gives the same log-softmax at each generated position.
     func testGeneratedTokenLogprobsAndChatShape() async throws {

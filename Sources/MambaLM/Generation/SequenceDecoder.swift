@@ -23,6 +23,7 @@ public struct SequenceDecoder {
     var unreported: [TokenLogprob] = []
     public private(set) var tokens: [Int] = []
     public private(set) var text = ""
+    /// One per token of `tokens`, and one more for the end-of-sequence token when it ended the sequence.
     public private(set) var logprobs: [TokenLogprob] = []
     /// Set once the sequence is finished; then `nextInput` is nil.
     public private(set) var stopReason: StopReason?
@@ -46,9 +47,11 @@ public struct SequenceDecoder {
         guard tokens.count < parameters.maxTokens else { return finish(.maxTokens) }
         let token = sampler.next(logits, history: history)
         history.append(token)
+        // The end-of-sequence token is not part of the text or `tokens`, but its log-probability is reported (as
+        // vLLM does): lm-eval's scoring drops the last entry as the generated token.
+        if let k = parameters.logprobs { unreported.append(TokenLogprob(logits: logits.data, token: token, top: k)) }
         if parameters.stopAtEOS, token == eosTokenID { return finish(.endOfSequence) }
         tokens.append(token)
-        if let k = parameters.logprobs { unreported.append(TokenLogprob(logits: logits.data, token: token, top: k)) }
         let piece = release(stop.append(detokenizer.append(token)))
         if let matched = stop.matched { return merge(piece, finish(.stopString(matched))) }
         if tokens.count == parameters.maxTokens { return merge(piece, finish(.maxTokens)) }

@@ -21,7 +21,8 @@ public enum StopReason: Sendable, Equatable, CustomStringConvertible {
 public struct GenerationResult: Sendable {
     public var text: String
     public var tokens: [Int]
-    /// One per token of `tokens` when `GenerateParameters.logprobs` asked for them.
+    /// When `GenerateParameters.logprobs` asked for them: one per token of `tokens`, and one for the
+    /// end-of-sequence token when it ended the generation.
     public var logprobs: [TokenLogprob]
     public var promptTokenCount: Int
     /// Prompt tokens whose state came from a cache instead of a prefill (a server's prompt cache).

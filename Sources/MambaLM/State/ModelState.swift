@@ -43,16 +43,17 @@ public struct ModelState: Sendable, Equatable {
         self.position = position
     }
 
-    /// Writes the state as safetensors (`conv.{i}`, `ssm.{i}`; the position in the metadata).
+    /// Writes the state as safetensors (`conv.{i}`, `ssm.{i}`; the position and `metadata` in the metadata).
     /// Recurrent states only: a key/value cache is not saved.
-    public func save(to url: URL) throws {
+    public func save(to url: URL, metadata: [String: String] = [:]) throws {
         guard attention.isEmpty else { throw LoadingError.unsupported(path: url.path, what: "saving a key/value cache (attention model)") }
         var tensors: [(String, SafetensorsWriter.Value)] = []
         for (i, layer) in layers.enumerated() {
             tensors.append(("conv.\(i)", .float32(layer.conv)))
             tensors.append(("ssm.\(i)", .float32(layer.ssm)))
         }
-        try SafetensorsWriter.write(tensors, metadata: ["position": "\(position)", "format": "remamba-state-1"], to: url)
+        try SafetensorsWriter.write(tensors, metadata: metadata.merging(["position": "\(position)", "format": "remamba-state-1"]) { _, own in own },
+                                   to: url)
     }
 
     /// Reads a state written by `save`, checking it against the shapes `like` (a fresh state of the model).
