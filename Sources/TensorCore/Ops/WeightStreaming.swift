@@ -9,10 +9,13 @@ enum WeightStreaming {
     /// x [B, K] → y [B, O] (overwritten).
     static func multiply(_ w: StoredValues, x: UnsafePointer<Float>, batch: Int, y: UnsafeMutablePointer<Float>) {
         let (o, k) = (w.rows, w.columns)
-        let permuted = UnsafeMutablePointer<Float>.allocate(capacity: max(batch * k, 1))
-        defer { permuted.deallocate() }
-        for b in 0..<batch { permuteChunks(x + b * k, count: k, type: w.type, into: permuted + b * k) }
-        let io = StreamingPointers(x: permuted, y: y, batch: batch)
+        // BF16 and Q8_0 chunks come out of their lanes interleaved: x is reordered to match, once per call.
+        // F32 and F16 chunks are in natural order, so x is used as it is.
+        let interleave = w.type == .bf16 ? 2 : w.type == .q8_0 ? 4 : 1
+        let permuted = interleave > 1 ? UnsafeMutablePointer<Float>.allocate(capacity: max(batch * k, 1)) : nil
+        defer { permuted?.deallocate() }
+        if let permuted { for b in 0..<batch { permuteChunks(x + b * k, count: k, interleave: interleave, into: permuted + b * k) } }
+        let io = StreamingPointers(x: permuted.map { UnsafePointer($0) } ?? x, y: y, batch: batch)
         // Small matrices run on one worker: a hand-off costs more than the work.
         let granularity = o * k * w.type.valueSize < 1 << 17 ? o : 16
         Parallel.forEachRange(o, granularity: granularity) { rows in
@@ -36,21 +39,14 @@ enum WeightStreaming {
         let x: UnsafePointer<Float>
         let y: UnsafeMutablePointer<Float>
         let batch: Int
-        init(x: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>, batch: Int) {
-            self.x = UnsafePointer(x); self.y = y; self.batch = batch
-        }
     }
 
     /// Reorders each full 64-chunk of x the way `Chunks.load` returns a chunk of W (the tail stays in order).
-    static func permuteChunks(_ x: UnsafePointer<Float>, count k: Int, type: WeightType, into out: UnsafeMutablePointer<Float>) {
+    /// `interleave` elements share a 32-bit lane: BF16 2 (elements 2i, 2i+1 of a 32-element half), Q8_0 4
+    /// (elements 4i … 4i+3 of the chunk).
+    static func permuteChunks(_ x: UnsafePointer<Float>, count k: Int, interleave: Int, into out: UnsafeMutablePointer<Float>) {
         let full = k / chunk * chunk
         out.update(from: x, count: k)
-        let interleave: Int
-        switch type {
-        case .f32, .f16: return
-        case .bf16: interleave = 2  // a 32-bit lane holds elements 2i, 2i+1 of a 32-element half
-        case .q8_0: interleave = 4  // a 32-bit lane holds elements 4i … 4i+3 of the chunk
-        }
         let group = 16 * interleave
         for base in stride(from: 0, to: full, by: group) {
             for lane in 0..<16 { for j in 0..<interleave { out[base + j * 16 + lane] = x[base + lane * interleave + j] } }
