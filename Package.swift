@@ -2,14 +2,23 @@
 import PackageDescription
 import Foundation
 
-// Hot kernels (scan, conv, elementwise) are plain Swift SIMD code; swiftc emits baseline SSE unless told
-// the CPU. Like llama.cpp's GGML_NATIVE, we build for the machine we run on; REMAMBA_TARGET_CPU overrides
-// it (e.g. `x86-64-v3` for a portable AVX2 binary). `remamba bench` prints the choice.
-let targetCPU = ProcessInfo.processInfo.environment["REMAMBA_TARGET_CPU"] ?? "native"
-let kernelSettings: [SwiftSetting] = [
-    .unsafeFlags(["-target-cpu", targetCPU]),
-    .define("REMAMBA_TARGET_CPU_\(targetCPU.replacingOccurrences(of: "-", with: "_"))"),
-]
+// CPU-specific code generation is opt-in by the top-level build. The hot kernels are plain Swift SIMD code in
+// TensorCore, and swiftc emits baseline x86-64 (SSE) unless told the CPU; `-target-cpu` is an unsafe flag, which
+// SwiftPM refuses in a package used as a versioned dependency, and a consumer would get a binary for the machine
+// that built it. So the manifest adds it only when REMAMBA_TARGET_CPU is set: scripts/env.sh sets `native` for the
+// CLI, tests, demo, bench and CI (like llama.cpp's GGML_NATIVE), or say e.g. `x86-64-v3` for a portable AVX2
+// binary. Without it (as a dependency of another package) there are no unsafe flags at all. Only TensorCore gets
+// it: the other targets have no SIMD loops, and `remamba bench` measured no gain from building them native
+// (README, Speed). `remamba bench` prints the choice (MachineLimits.kernelBuild).
+let targetCPU = ProcessInfo.processInfo.environment["REMAMBA_TARGET_CPU"].flatMap { $0.isEmpty ? nil : $0 }
+let kernelSettings: [SwiftSetting] = targetCPU.map { cpu in
+    [.unsafeFlags(["-target-cpu", cpu]), .define("REMAMBA_TARGET_CPU_SET"),
+     .define("REMAMBA_TARGET_CPU_" + cpu.replacingOccurrences(of: "-", with: "_"))]
+} ?? []
+
+// Swift 6 language mode (complete concurrency checking) per target; TensorCore, MambaLM, MambaTraining and
+// MambaServer are still checked in the Swift 5 mode (README, Layout: what each target owns).
+let swift6: [SwiftSetting] = [.swiftLanguageMode(.v6)]
 
 let package = Package(
     name: "ReMamba",
@@ -36,37 +45,39 @@ let package = Package(
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
         .target(name: "TensorCore", dependencies: ["COpenBLAS"], swiftSettings: kernelSettings),
-        .target(name: "Tokenization", swiftSettings: kernelSettings),
-        .target(name: "OutputFiles"),
-        .target(name: "MambaLM", dependencies: ["TensorCore", "Tokenization", "OutputFiles"], swiftSettings: kernelSettings),
-        .target(name: "Plots", dependencies: ["OutputFiles"]),
-        .target(name: "MambaTraining", dependencies: ["MambaLM", "TensorCore", "Tokenization", "Plots", "OutputFiles"],
-                swiftSettings: kernelSettings),
+        .target(name: "Tokenization", swiftSettings: swift6),
+        .target(name: "OutputFiles", swiftSettings: swift6),
+        .target(name: "MambaLM", dependencies: ["TensorCore", "Tokenization", "OutputFiles"]),
+        .target(name: "Plots", dependencies: ["OutputFiles"], swiftSettings: swift6),
+        .target(name: "MambaTraining", dependencies: ["MambaLM", "TensorCore", "Tokenization", "Plots", "OutputFiles"]),
         .target(name: "MambaEval", dependencies: ["MambaLM", "Tokenization", "TensorCore", "Plots", "OutputFiles"],
-                swiftSettings: kernelSettings),
+                swiftSettings: swift6),
         .target(name: "MambaServer", dependencies: [
             "MambaLM", "TensorCore", "Tokenization", .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Prometheus", package: "swift-prometheus"), .product(name: "NIOCore", package: "swift-nio"),
         ]),
-        .target(name: "FuzzTargets", dependencies: ["MambaLM", "MambaTraining", "MambaEval", "MambaServer", "Tokenization"]),
+        .target(name: "FuzzTargets", dependencies: ["MambaLM", "MambaTraining", "MambaEval", "MambaServer", "Tokenization"],
+                swiftSettings: swift6),
         .executableTarget(name: "remamba", dependencies: [
             "MambaLM", "MambaTraining", "MambaEval", "MambaServer", "Tokenization", "TensorCore", "Plots", "OutputFiles",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ], swiftSettings: kernelSettings),
-        .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"], swiftSettings: kernelSettings),
-        .testTarget(name: "TokenizationTests", dependencies: ["Tokenization"], swiftSettings: kernelSettings),
-        .testTarget(name: "MambaLMTests", dependencies: ["MambaLM"], swiftSettings: kernelSettings),
-        .testTarget(name: "MambaEvalTests", dependencies: ["MambaEval", "MambaLM", "Tokenization", "Plots"], swiftSettings: kernelSettings),
+        ], swiftSettings: swift6),
+        // Helpers shared by the test targets (seeded inputs, fast-vs-slow comparisons, finite differences); no product.
+        .target(name: "TestSupport", dependencies: ["TensorCore"], path: "Tests/TestSupport", swiftSettings: swift6),
+        .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"]),
+        .testTarget(name: "TokenizationTests", dependencies: ["Tokenization"]),
+        .testTarget(name: "MambaLMTests", dependencies: ["MambaLM"]),
+        .testTarget(name: "MambaEvalTests", dependencies: ["MambaEval", "MambaLM", "Tokenization", "Plots"]),
+        .testTarget(name: "PlotsTests", dependencies: ["Plots"], swiftSettings: swift6),
         .testTarget(name: "MambaServerTests", dependencies: [
             "MambaServer", "MambaLM", "Tokenization", .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),
         .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets"]),
         .testTarget(name: "OutputFilesTests", dependencies: ["OutputFiles"]),
-        .testTarget(name: "MambaTrainingTests", dependencies: ["MambaTraining", "MambaLM", "TensorCore", "Tokenization"],
-                    swiftSettings: kernelSettings),
+        .testTarget(name: "MambaTrainingTests", dependencies: ["MambaTraining", "MambaLM", "TensorCore", "Tokenization", "TestSupport"]),
     ],
-    // Strict concurrency checking would flag every kernel closure that captures raw pointers; the
-    // kernels split disjoint ranges by construction, so the package builds in the Swift 5 language mode.
+    // The default for targets without `swift6` above. TensorCore's kernels capture raw pointers in concurrent
+    // closures (disjoint ranges by construction); its Swift 6 mode waits for one sendable pointer type (issue 17).
     swiftLanguageModes: [.v5]
 )
 

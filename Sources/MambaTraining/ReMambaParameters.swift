@@ -11,7 +11,7 @@ public struct ReMambaParameters<Base: TrainableBackbone>: Sendable {
     public var query: FeedForwardParameters      // backbone.Q_proj.{0,2}.{weight,bias}
     public var key: FeedForwardParameters        // backbone.K_proj.*
     public var value: FeedForwardParameters      // backbone.V_proj.*
-    /// Θ_l, one [C] per layer: backbone.layers.N.mixer.ret_bias.param (`deltaOffset` in DESIGN.md).
+    /// Θ_l, one [C] per layer: backbone.layers.N.mixer.ret_bias.param (the paper's Θ is `deltaOffset` in code; docs/ARCHITECTURE.md).
     public var deltaOffsets: [Tensor]
 
     public var configuration: Base.Configuration { base.configuration }

@@ -99,14 +99,17 @@ public enum MachineLimits {
             && (try? "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8)) != nil
     }
 
-    /// How the hand-written kernels were compiled (Package.swift, REMAMBA_TARGET_CPU).
+    /// How the hand-written kernels (TensorCore) were compiled: Package.swift adds `-target-cpu` only when the
+    /// top-level build sets REMAMBA_TARGET_CPU (scripts/env.sh sets `native`).
     public static var kernelBuild: String {
         #if REMAMBA_TARGET_CPU_native
         return "swiftc -target-cpu native (this machine's full vector ISA)"
         #elseif REMAMBA_TARGET_CPU_x86_64_v3
         return "swiftc -target-cpu x86-64-v3 (AVX2)"
-        #else
+        #elseif REMAMBA_TARGET_CPU_SET
         return "swiftc with a custom REMAMBA_TARGET_CPU"
+        #else
+        return "swiftc without -target-cpu (baseline ISA: REMAMBA_TARGET_CPU was not set; source scripts/env.sh)"
         #endif
     }
 }

@@ -1,5 +1,5 @@
 /// Vectorized exp and softplus on 16 lanes. Swift's `Foundation.exp` is scalar; in the scan it is
-/// called E·N times per token, so it must be vectorized (see DESIGN.md, performance facts).
+/// called E·N times per token, so it must be vectorized: prefill is the GEMMs plus this scan (README, Speed).
 /// Polynomials are the classic Cephes single-precision ones (relative error ~2 ulp).
 public typealias Float32x16 = SIMD16<Float>
 

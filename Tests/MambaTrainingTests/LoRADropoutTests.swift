@@ -2,6 +2,7 @@ import XCTest
 import MambaLM
 @testable import MambaTraining
 import TensorCore
+import TestSupport
 
 /// LoRA dropout: the Linear targets trained through their branches (`LinearAdapter`). Without dropout the
 /// branches are the slow twin of the merged weights; with it, the gradients agree with central differences of

@@ -2,6 +2,7 @@ import XCTest
 import MambaLM
 @testable import MambaTraining
 import TensorCore
+import TestSupport
 
 /// LoRA: PEFT's initialisation, merged vs unmerged modules, the factors' gradients against finite
 /// differences, and the written adapter read back by `PEFTAdapter` (the loader verified against peft).

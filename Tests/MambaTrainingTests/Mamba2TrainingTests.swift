@@ -2,6 +2,7 @@ import XCTest
 import MambaLM
 @testable import MambaTraining
 import TensorCore
+import TestSupport
 
 /// Mamba-2 through the trainer (the tiny tied fixture): full training lowers the loss; LoRA trains dt_bias
 /// whole and its factors' gradients agree with central differences through the untied effective model.

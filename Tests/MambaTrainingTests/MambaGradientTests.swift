@@ -3,6 +3,7 @@ import Foundation
 import MambaLM
 @testable import MambaTraining
 import TensorCore
+import TestSupport
 
 /// The whole model's loss and gradients against PyTorch (transformers `MambaForCausalLM`,
 /// `model(ids, labels=ids).loss.backward()`, computed in float64: Tests/Fixtures/gradients, written by
@@ -68,7 +69,7 @@ final class MambaGradientTests: XCTestCase {
     /// The fused, chunked lm_head + loss against its slow twin, CrossEntropy on whole logits + Linear.backward.
     func testLanguageModelHeadAgreesWithCrossEntropy() {
         let (l, d, v) = (9, 12, 37)
-        let hidden = Random.normal([l, d], seed: 51), weight = Random.normal([v, d], std: 0.5, seed: 52)
+        let hidden = TestInputs.normal([l, d], seed: 51), weight = TestInputs.normal([v, d], std: 0.5, seed: 52)
         let targets: [Int?] = [3, 0, nil, 36, 5, 5, 17, 2, nil]
         var dh = Tensor(zeros: hidden.shape), dw = Tensor(zeros: weight.shape)
         let loss = LanguageModelHead.lossAndBackward(hidden: hidden, weight: weight, targets: targets, rowsPerChunk: 4,

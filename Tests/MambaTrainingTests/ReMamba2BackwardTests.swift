@@ -3,6 +3,7 @@ import Foundation
 import MambaLM
 @testable import MambaTraining
 import TensorCore
+import TestSupport
 
 /// Finite differences (Float64, `GradientCheck`) for ReMamba2's Δ adaptation inside one Mamba-2 block (Eq. 8 per
 /// head): dt (in_proj's last H outputs) → dt·α + Θ_l at the adapted rows → + dt_bias → softplus → time_step_limit
@@ -20,9 +21,9 @@ final class ReMamba2BackwardTests: XCTestCase {
         let w = WeightMap.random(Mamba2Model.expectedWeights(c), seed: 91)
         let layer = Mamba2Parameters(weights: w, configuration: c).layers[0]
         let rows = 3..<6, alpha: [Float] = [0.8, 0.0, 0.35]
-        let offset = Random.normal([h], std: 0.5, seed: 92)
+        let offset = TestInputs.normal([h], std: 0.5, seed: 92)
         let adaptation = LayerAdaptation(adaptation: SelectiveAdaptation(positions: rows, alpha: alpha, deltaOffsets: [offset]), layer: 0)
-        let input = Random.normal([l, d], seed: 93), dOut = Random.normal([l, d], seed: 94)
+        let input = TestInputs.normal([l, d], seed: 93), dOut = TestInputs.normal([l, d], seed: 94)
         let (_, tape) = Mamba2LayerTraining.forward(input, layer, c, scanChunk: 4, adaptation: adaptation)
         var grad = layer.zeros()
         var ag: LayerAdaptation.Gradient? = LayerAdaptation.Gradient(alpha: [0, 0, 0], offset: Tensor(zeros: [h]))

@@ -3,6 +3,7 @@ import Foundation
 import MambaLM
 @testable import MambaTraining
 import TensorCore
+import TestSupport
 
 /// Finite differences (Float64, `GradientCheck`) for the pieces ReMamba adds to the Mamba backward: the
 /// importance cos + ReLU (Eq. 3, 8), the Query/Key/Value feed-forward, and one Mamba block with the Δ
@@ -17,8 +18,8 @@ final class ReMambaBackwardTests: XCTestCase {
 
     func testImportanceCosineAndReLU() {
         let (r, d) = (6, 5)
-        let keys = Random.normal([r, d], seed: 61), query = Random.normal([1, d], seed: 62)
-        let weights = GradientCheck.doubles(Random.normal([r], seed: 63))
+        let keys = TestInputs.normal([r, d], seed: 61), query = TestInputs.normal([1, d], seed: 62)
+        let weights = GradientCheck.doubles(TestInputs.normal([r], seed: 63))
         let importance = ImportanceTraining.forward(keys: keys, query: query)
         // loss = Σ w_i · ReLU(cos_i): dImportance = w · ReLU'(cos).
         let dImportance = (0..<r).map { importance[$0] > 0 ? weights[$0] : 0 }
@@ -35,10 +36,10 @@ final class ReMambaBackwardTests: XCTestCase {
 
     func testFeedForward() {
         let (r, d) = (4, 6)
-        let w = WeightMap(tensors: ["f.0.weight": Random.normal([d, d], std: 0.5, seed: 71), "f.0.bias": Random.normal([d], seed: 72),
-                                    "f.2.weight": Random.normal([d, d], std: 0.5, seed: 73), "f.2.bias": Random.normal([d], seed: 74)])
+        let w = WeightMap(tensors: ["f.0.weight": TestInputs.normal([d, d], std: 0.5, seed: 71), "f.0.bias": TestInputs.normal([d], seed: 72),
+                                    "f.2.weight": TestInputs.normal([d, d], std: 0.5, seed: 73), "f.2.bias": TestInputs.normal([d], seed: 74)])
         let p = FeedForwardParameters(w, prefix: "f")
-        let x = Random.normal([r, d], seed: 75), dy = Random.normal([r, d], seed: 76)
+        let x = TestInputs.normal([r, d], seed: 75), dy = TestInputs.normal([r, d], seed: 76)
         let (_, tape) = FeedForwardTraining.forward(x, p)
         var g = p.zeros()
         let dx = FeedForwardTraining.backward(tape, p, outputGradient: dy, gradients: &g)
@@ -64,11 +65,11 @@ final class ReMambaBackwardTests: XCTestCase {
         let w = WeightMap.random(MambaModel.expectedWeights(c).merging(
             ReMambaModel<MambaModel>.expectedWeights(hiddenSize: d, layers: 1, deltaOffsetSize: e)) { a, _ in a }, seed: 81)
         var p = ReMambaParameters<MambaParameters>(weights: w, configuration: c)
-        p.deltaOffsets[0] = Random.normal([e], std: 0.5, seed: 82)
+        p.deltaOffsets[0] = TestInputs.normal([e], std: 0.5, seed: 82)
         let layer = p.base.layers[0]
         let rows = 2..<4, alpha: [Float] = [0.7, 0.25]
         let adaptation = LayerAdaptation(adaptation: SelectiveAdaptation(positions: rows, alpha: alpha, deltaOffsets: p.deltaOffsets), layer: 0)
-        let x = Random.normal([l, d], seed: 83), dOut = Random.normal([l, d], seed: 84)
+        let x = TestInputs.normal([l, d], seed: 83), dOut = TestInputs.normal([l, d], seed: 84)
         let (_, tape) = MambaLayerTraining.forward(x, layer, c, scanChunk: 3, adaptation: adaptation)
         var g = layer.zeros()
         var ag: LayerAdaptation.Gradient? = LayerAdaptation.Gradient(alpha: [0, 0], offset: Tensor(zeros: [e]))

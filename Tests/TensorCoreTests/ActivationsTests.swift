@@ -1,5 +1,6 @@
 import XCTest
 import TensorCore
+import TestSupport
 
 /// The vectorized activations against their scalar Foundation twins, over a wide range including
 /// large ± values and softplus's threshold at 20.

@@ -1,5 +1,6 @@
 import XCTest
 import TensorCore
+import TestSupport
 
 /// CausalConv1d: the fast kernel against the channel-by-channel twin, and the rolling `state`:
 /// a sequence cut into pieces must give exactly what one call gives.

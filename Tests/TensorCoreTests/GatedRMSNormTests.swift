@@ -1,5 +1,6 @@
 import XCTest
 import TensorCore
+import TestSupport
 
 /// GatedRMSNorm against its Double twin, both gate orders, one group and several; and the grouping
 /// itself: with one group per row it must be the plain RMSNorm of y ⊙ SiLU(z).

@@ -1,5 +1,6 @@
 import XCTest
 import TensorCore
+import TestSupport
 
 /// Linear (BLAS gemm for L > 1, gemv for L = 1) against its three-loop Double twin.
 final class LinearTests: XCTestCase {

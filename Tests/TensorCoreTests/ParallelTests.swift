@@ -1,5 +1,6 @@
 import XCTest
 import TensorCore
+import TestSupport
 
 /// Parallel.forEachRange: disjoint ranges that cover 0..<count, aligned to the granularity.
 final class ParallelTests: XCTestCase {

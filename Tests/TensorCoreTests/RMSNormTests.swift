@@ -1,5 +1,6 @@
 import XCTest
 import TensorCore
+import TestSupport
 
 /// RMSNorm against its Double twin, at ordinary, large and tiny input scales.
 final class RMSNormTests: XCTestCase {

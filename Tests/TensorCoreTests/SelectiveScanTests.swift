@@ -1,5 +1,6 @@
 import XCTest
 import TensorCore
+import TestSupport
 
 /// SelectiveScan: the 16-lane kernel against the literal Double recurrence, with channel counts
 /// that fill and do not fill the lanes, state carried across calls, and thread counts.
@@ -9,20 +10,7 @@ final class SelectiveScanTests: XCTestCase {
     // y sums N terms more. 1e-5 of the largest output.
     static let tolerance: Float = 1e-5
 
-    struct Inputs {
-        var x, delta, A, B, C, D, state: Tensor
-    }
-
-    /// Δ in (0, ~3] (a softplus of N(0,1)), A = −exp(N(0, 0.5²)) as −exp(A_log), B, C, D, h₀ ~ N(0,1).
-    func inputs(length l: Int, channels e: Int, states n: Int, seed: UInt64) -> Inputs {
-        var delta = TestInputs.normal([l, e], seed: seed + 1)
-        Activations.softplus(&delta)
-        let aLog = TestInputs.normal([e, n], std: 0.5, seed: seed + 2)
-        return Inputs(x: TestInputs.normal([l, e], seed: seed), delta: delta,
-                      A: Tensor(shape: [e, n], data: aLog.data.map { -Foundation.exp($0) }),
-                      B: TestInputs.normal([l, n], seed: seed + 3), C: TestInputs.normal([l, n], seed: seed + 4),
-                      D: TestInputs.normal([e], seed: seed + 5), state: TestInputs.normal([e, n], seed: seed + 6))
-    }
+    typealias Inputs = ScanInputs
 
     func run(_ i: Inputs, rows: Range<Int>? = nil, state: inout Tensor) -> Tensor {
         let r = rows ?? 0..<i.x.rows
@@ -33,7 +21,7 @@ final class SelectiveScanTests: XCTestCase {
     func testForwardAgreesWithReference() {
         for e in [1, 16, 37, 128] {
             for n in [1, 4, 16] {
-                let i = inputs(length: 40, channels: e, states: n, seed: UInt64(e * 100 + n))
+                let i = Inputs.selectiveScan(length: 40, channels: e, states: n, seed: UInt64(e * 100 + n))
                 var fastState = i.state, slowState = i.state
                 let fast = run(i, state: &fastState)
                 let slow = SelectiveScan.reference(x: i.x, delta: i.delta, A: i.A, B: i.B, C: i.C, D: i.D, state: &slowState)
@@ -46,7 +34,7 @@ final class SelectiveScanTests: XCTestCase {
     /// Calls of 1, 3, 17 and 19 steps carry h exactly as one call of 40 does.
     func testStateCarriedAcrossSplitCalls() {
         for (e, n) in [(16, 4), (37, 16), (128, 1)] {
-            let i = inputs(length: 40, channels: e, states: n, seed: 900)
+            let i = Inputs.selectiveScan(length: 40, channels: e, states: n, seed: 900)
             var wholeState = i.state
             let whole = run(i, state: &wholeState)
             var splitState = i.state
@@ -64,7 +52,7 @@ final class SelectiveScanTests: XCTestCase {
     /// Blocks of 16 channels go to different threads; each channel's arithmetic is the same.
     func testThreadCountDoesNotChangeResult() {
         for e in [37, 128] {
-            let i = inputs(length: 25, channels: e, states: 16, seed: 31)
+            let i = Inputs.selectiveScan(length: 25, channels: e, states: 16, seed: 31)
             var s1 = i.state, s2 = i.state
             let one = withThreads(1) { run(i, state: &s1) }
             let two = withThreads(2) { run(i, state: &s2) }
@@ -75,7 +63,7 @@ final class SelectiveScanTests: XCTestCase {
 
     /// With Δ = 0 nothing enters or decays: h is unchanged and y = D·x.
     func testZeroStepKeepsStateAndSkipsThrough() {
-        var i = inputs(length: 5, channels: 20, states: 4, seed: 41)
+        var i = Inputs.selectiveScan(length: 5, channels: 20, states: 4, seed: 41)
         i.delta = Tensor(zeros: i.delta.shape)
         var state = i.state
         let y = run(i, state: &state)

@@ -1,5 +1,6 @@
 import XCTest
 import TensorCore
+import TestSupport
 
 /// StateSpaceDuality: chunked SSD (matrix products inside chunks, state passed between them) against
 /// the sequential recurrence, over lengths that are and are not multiples of the chunk size, groups
@@ -11,23 +12,8 @@ final class StateSpaceDualityTests: XCTestCase {
     // term, well under 1e-5 of the largest output for L ≤ 100.
     static let tolerance: Float = 1e-5
 
-    struct Inputs {
-        var x, delta, A, B, C, D, state: Tensor
-        let groups: Int
-    }
-
-    /// Δ = softplus(N(0,1) − 1) (mostly 0.1 … 1), A = −exp(N(0, 0.5²)), x, B, C, D, h₀ ~ N(0, 1).
-    func inputs(length l: Int, heads h: Int, headDim p: Int, groups g: Int, states n: Int, seed: UInt64) -> Inputs {
-        var delta = TestInputs.normal([l, h], seed: seed + 1)
-        delta.data = delta.data.map { $0 - 1 }
-        Activations.softplus(&delta)
-        let aLog = TestInputs.normal([h], std: 0.5, seed: seed + 2)
-        return Inputs(x: TestInputs.normal([l, h * p], seed: seed), delta: delta,
-                      A: Tensor(shape: [h], data: aLog.data.map { -Foundation.exp($0) }),
-                      B: TestInputs.normal([l, g * n], seed: seed + 3), C: TestInputs.normal([l, g * n], seed: seed + 4),
-                      D: TestInputs.normal([h], seed: seed + 5), state: TestInputs.normal([h * p, n], seed: seed + 6),
-                      groups: g)
-    }
+    /// Made by `ScanInputs.stateSpaceDuality` with deltaShift −1: Δ = softplus(N(0,1) − 1), mostly 0.1 … 1.
+    typealias Inputs = ScanInputs
 
     func chunked(_ i: Inputs, rows: Range<Int>? = nil, chunkSize: Int, state: inout Tensor) -> Tensor {
         let r = rows ?? 0..<i.x.rows
@@ -46,7 +32,7 @@ final class StateSpaceDualityTests: XCTestCase {
         let cases = [(1, 4, 8, 1, 16, 16), (7, 4, 8, 2, 8, 16), (16, 8, 4, 4, 5, 16), (64, 8, 16, 1, 16, 16),
                      (100, 12, 8, 2, 8, 16), (100, 6, 3, 3, 7, 32), (37, 2, 5, 1, 3, 1)]
         for (l, h, p, g, n, q) in cases {
-            let i = inputs(length: l, heads: h, headDim: p, groups: g, states: n, seed: UInt64(l * 1000 + h * 10 + g))
+            let i = Inputs.stateSpaceDuality(length: l, heads: h, headDim: p, groups: g, states: n, seed: UInt64(l * 1000 + h * 10 + g), deltaShift: -1)
             var fastState = i.state, slowState = i.state
             let fast = chunked(i, chunkSize: q, state: &fastState)
             let slow = sequential(i, state: &slowState)
@@ -59,7 +45,7 @@ final class StateSpaceDualityTests: XCTestCase {
     /// Prefill in pieces (5 + 30 + 65) carries the state like one call of 100; chunk boundaries move,
     /// so the arithmetic differs and the chunked tolerance applies.
     func testChunkedStateCarriedAcrossSplitCalls() {
-        let i = inputs(length: 100, heads: 6, headDim: 4, groups: 2, states: 8, seed: 77)
+        let i = Inputs.stateSpaceDuality(length: 100, heads: 6, headDim: 4, groups: 2, states: 8, seed: 77, deltaShift: -1)
         var wholeState = i.state
         let whole = chunked(i, chunkSize: 16, state: &wholeState)
         var splitState = i.state
@@ -75,7 +61,7 @@ final class StateSpaceDualityTests: XCTestCase {
 
     /// The one-token step (sequential with L = 1) repeated is the sequential scan, bit for bit.
     func testStepByStepIsSequential() {
-        let i = inputs(length: 40, heads: 4, headDim: 8, groups: 2, states: 16, seed: 5)
+        let i = Inputs.stateSpaceDuality(length: 40, heads: 4, headDim: 8, groups: 2, states: 16, seed: 5, deltaShift: -1)
         var wholeState = i.state
         let whole = sequential(i, state: &wholeState)
         var stepState = i.state
@@ -86,7 +72,7 @@ final class StateSpaceDualityTests: XCTestCase {
 
     /// Heads are split between workers; each head's arithmetic does not depend on the split.
     func testThreadCountsGiveIdenticalResults() {
-        let i = inputs(length: 50, heads: 8, headDim: 4, groups: 2, states: 8, seed: 9)
+        let i = Inputs.stateSpaceDuality(length: 50, heads: 8, headDim: 4, groups: 2, states: 8, seed: 9, deltaShift: -1)
         var oneState = i.state, manyState = i.state
         let one = withThreads(1) { chunked(i, chunkSize: 16, state: &oneState) }
         let many = withThreads(4) { chunked(i, chunkSize: 16, state: &manyState) }

@@ -1,5 +1,6 @@
 import XCTest
 @testable import TensorCore
+import TestSupport
 
 /// Stored weights (F32, F16, BF16, Q8_0): their encodings, and `Linear` over them — the streaming
 /// kernel (≤ 8 rows) and the panel-decoding sgemm path — against the three-loop Double twin run on the

@@ -9,7 +9,7 @@ import TensorCore
 /// - A: Mamba-1 A_log[c, s] = log(s + 1) (S4D-real); Mamba2 A_log[h] = log(U(1, 16));
 /// - Δ: dt = exp(U(log 0.001, log 0.1)) floored at 1e-4, and the dt bias its inverse softplus,
 ///   dt + log(−expm1(−dt)), so softplus(bias) = dt at the start; Mamba-1's dt_proj weight U(±dt_rank^−½).
-/// ReMamba's modules, when asked for: Query/Key/Value as default linear layers, Θ (ret_bias) 0 (DESIGN.md).
+/// ReMamba's modules, when asked for: Query/Key/Value as default linear layers, Θ (ret_bias) 0, so stage 2 adds no offset before training.
 public enum ModelInitialization {
     public static func weights(_ configuration: ModelConfiguration, includeReMamba: Bool, seed: UInt64) -> WeightMap {
         var generator = SeededGenerator(seed: seed)

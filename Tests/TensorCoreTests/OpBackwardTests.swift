@@ -1,6 +1,7 @@
 import XCTest
 import Foundation
 import TensorCore
+import TestSupport
 
 /// Every op's backward against central finite differences of a Double forward (see GradientCheck).
 /// Tolerance: max |Δ| ≤ 1e-4·(gradient scale) + 1e-6. The analytic gradients are Float32 sums of at most
@@ -10,8 +11,8 @@ import TensorCore
 final class OpBackwardTests: XCTestCase {
     func testLinear() {
         let (l, i, o) = (5, 7, 6)
-        let x = Random.normal([l, i], seed: 1), w = Random.normal([o, i], seed: 2), b = Random.normal([o], seed: 3)
-        let dy = Random.normal([l, o], seed: 4)
+        let x = TestInputs.normal([l, i], seed: 1), w = TestInputs.normal([o, i], seed: 2), b = TestInputs.normal([o], seed: 3)
+        let dy = TestInputs.normal([l, o], seed: 4)
         var dx = Tensor(zeros: x.shape), dw = Tensor(zeros: w.shape)
         var db: Tensor? = Tensor(zeros: [o])
         Linear.backward(x, weight: w, outputGradient: dy, inputGradient: &dx, weightGradient: &dw, biasGradient: &db)
@@ -38,7 +39,7 @@ final class OpBackwardTests: XCTestCase {
 
     func testRMSNorm() {
         let (l, d) = (4, 9)
-        let x = Random.normal([l, d], seed: 11), w = Random.normal([d], seed: 12), dy = Random.normal([l, d], seed: 13)
+        let x = TestInputs.normal([l, d], seed: 11), w = TestInputs.normal([d], seed: 12), dy = TestInputs.normal([l, d], seed: 13)
         let epsilon: Float = 1e-5
         var dx = Tensor(zeros: x.shape), dw = Tensor(zeros: w.shape)
         RMSNorm.backward(x, weight: w, epsilon: epsilon, outputGradient: dy, inputGradient: &dx, weightGradient: &dw)
@@ -52,8 +53,8 @@ final class OpBackwardTests: XCTestCase {
 
     func testCausalConv1d() {
         for (l, e, k) in [(6, 5, 4), (3, 4, 4), (7, 3, 2)] {   // L < k − 1 too: every output reaches into the state
-            let x = Random.normal([l, e], seed: 21), w = Random.normal([e, k], seed: 22), b = Random.normal([e], seed: 23)
-            let state = Random.normal([e, k], seed: 24), dy = Random.normal([l, e], seed: 25)
+            let x = TestInputs.normal([l, e], seed: 21), w = TestInputs.normal([e, k], seed: 22), b = TestInputs.normal([e], seed: 23)
+            let state = TestInputs.normal([e, k], seed: 24), dy = TestInputs.normal([l, e], seed: 25)
             var dx = Tensor(zeros: x.shape), dw = Tensor(zeros: w.shape)
             var db: Tensor? = Tensor(zeros: [e])
             CausalConv1d.backward(x, weight: w, initialState: state, outputGradient: dy,
@@ -71,9 +72,9 @@ final class OpBackwardTests: XCTestCase {
 
     func testActivations() {
         // Values spread over both signs and past softplus' threshold of 20.
-        var x = Random.normal([3, 8], std: 4, seed: 31)
+        var x = TestInputs.normal([3, 8], std: 4, seed: 31)
         x.data[0] = 25; x.data[1] = -25; x.data[2] = 19.5
-        let z = Random.normal([3, 8], std: 3, seed: 32), dy = Random.normal([3, 8], seed: 33)
+        let z = TestInputs.normal([3, 8], std: 3, seed: 32), dy = TestInputs.normal([3, 8], seed: 33)
         let (xd, zd, g) = (GradientCheck.doubles(x), GradientCheck.doubles(z), GradientCheck.doubles(dy))
         var dx = Tensor(zeros: x.shape)
         Activations.siluBackward(x, outputGradient: dy, inputGradient: &dx)
@@ -89,14 +90,14 @@ final class OpBackwardTests: XCTestCase {
     }
 
     func testDoubleForwardsAgreeWithReferences() {
-        let x = Random.normal([4, 6], seed: 41), w = Random.normal([5, 6], seed: 42), b = Random.normal([5], seed: 43)
+        let x = TestInputs.normal([4, 6], seed: 41), w = TestInputs.normal([5, 6], seed: 42), b = TestInputs.normal([5], seed: 43)
         let linear = DoubleOps.linear(GradientCheck.doubles(x), GradientCheck.doubles(w), GradientCheck.doubles(b), rows: 4, inFeatures: 6, outFeatures: 5)
         XCTAssertLessThanOrEqual(Tensor(shape: [4, 5], data: linear.map(Float.init)).maxAbsDifference(Linear.reference(x, weight: w, bias: b)), 1e-6)
-        let cw = Random.normal([6, 3], seed: 44)
-        var state = Random.normal([6, 3], seed: 45)
+        let cw = TestInputs.normal([6, 3], seed: 44)
+        var state = TestInputs.normal([6, 3], seed: 45)
         let conv = DoubleOps.conv(GradientCheck.doubles(x), GradientCheck.doubles(cw), nil, state: GradientCheck.doubles(state), rows: 4, channels: 6, kernel: 3)
         XCTAssertLessThanOrEqual(Tensor(shape: [4, 6], data: conv.map(Float.init)).maxAbsDifference(CausalConv1d.reference(x, weight: cw, bias: nil, state: &state)), 1e-6)
-        let nw = Random.normal([6], seed: 46)
+        let nw = TestInputs.normal([6], seed: 46)
         let norm = DoubleOps.rmsNorm(GradientCheck.doubles(x), GradientCheck.doubles(nw), epsilon: 1e-5, rows: 4)
         XCTAssertLessThanOrEqual(Tensor(shape: [4, 6], data: norm.map(Float.init)).maxAbsDifference(RMSNorm.reference(x, weight: nw, epsilon: 1e-5)), 1e-6)
     }

@@ -1,6 +1,7 @@
 import XCTest
 import Foundation
 import TensorCore
+import TestSupport
 
 /// The selective scan's backward: against finite differences (every input, with a chunk that does not
 /// divide L and channels that do not fill the 16 lanes), against its slow twin (all states kept, Double),
@@ -8,18 +9,6 @@ import TensorCore
 final class SelectiveScanBackwardTests: XCTestCase {
     typealias Inputs = ScanInputs
     typealias Gradients = ScanGradients
-
-    /// Δ = softplus(N(0,1)), A = −exp(N(0, 0.5²)) (as −exp(A_log)), the rest N(0,1).
-    func inputs(length l: Int, channels e: Int, states n: Int, seed: UInt64) -> Inputs {
-        var delta = Random.normal([l, e], seed: seed + 1)
-        Activations.softplus(&delta)
-        let aLog = Random.normal([e, n], std: 0.5, seed: seed + 2)
-        return Inputs(x: Random.normal([l, e], seed: seed), delta: delta,
-                      A: Tensor(shape: [e, n], data: aLog.data.map { -Foundation.exp($0) }),
-                      B: Random.normal([l, n], seed: seed + 3), C: Random.normal([l, n], seed: seed + 4),
-                      D: Random.normal([e], seed: seed + 5), state: Random.normal([e, n], seed: seed + 6),
-                      dy: Random.normal([l, e], seed: seed + 7))
-    }
 
     func fast(_ i: Inputs, chunk: Int) -> (y: Tensor, gradients: Gradients) {
         var state = i.state
@@ -44,7 +33,7 @@ final class SelectiveScanBackwardTests: XCTestCase {
     /// L·N terms per element here (≈ 60), well inside it.
     func testFiniteDifferences() {
         let (l, e, n, chunk) = (20, 17, 3, 6)
-        let i = inputs(length: l, channels: e, states: n, seed: 100)
+        let i = Inputs.selectiveScan(length: l, channels: e, states: n, seed: 100)
         let g = fast(i, chunk: chunk).gradients
         let d = [i.x, i.delta, i.A, i.B, i.C, i.D, i.state].map(GradientCheck.doubles)
         let weights = GradientCheck.doubles(i.dy)
@@ -59,7 +48,7 @@ final class SelectiveScanBackwardTests: XCTestCase {
     /// Float32 rounding of h (~L·2⁻²⁴ relative, damped by |Ā| < 1) and of the sums reaches ~1e-6 of the
     /// scale; 2e-5 relative to each gradient's largest element.
     func testChunkedAgreesWithReference() {
-        let i = inputs(length: 150, channels: 37, states: 16, seed: 200)
+        let i = Inputs.selectiveScan(length: 150, channels: 37, states: 16, seed: 200)
         let fastGradients = fast(i, chunk: 16).gradients
         let slowGradients = slow(i)
         for ((name, f), (_, s)) in zip(fastGradients.all, slowGradients.all) {
@@ -72,7 +61,7 @@ final class SelectiveScanBackwardTests: XCTestCase {
 
     /// The checkpoint spacing and the thread count change no arithmetic: gradients are bit-identical.
     func testChunkSizeAndThreadsDoNotChangeResults() {
-        let i = inputs(length: 70, channels: 40, states: 5, seed: 300)
+        let i = Inputs.selectiveScan(length: 70, channels: 40, states: 5, seed: 300)
         let reference = fast(i, chunk: 70)
         var plain = i.state
         let y = SelectiveScan.forward(x: i.x, delta: i.delta, A: i.A, B: i.B, C: i.C, D: i.D, state: &plain)

@@ -1,25 +1,14 @@
 import XCTest
 import Foundation
 import TensorCore
+import TestSupport
 
 /// The Mamba-2 ops' backward: the SSD scan (finite differences, slow twin, checkpoint spacing) and the
 /// gated RMSNorm (finite differences, both gate orders). Legend: L length, H heads, P head_dim, G groups,
 /// N d_state, E = H·P.
-final class Mamba2BackwardTests: XCTestCase {
+final class Mamba2OpBackwardTests: XCTestCase {
     typealias Inputs = ScanInputs
     typealias Gradients = ScanGradients
-
-    /// Δ = softplus(N(0,1)), A = −exp(N(0, 0.5²)) per head, the rest N(0,1).
-    func inputs(length l: Int, heads h: Int, headDim p: Int, groups g: Int, states n: Int, seed: UInt64) -> Inputs {
-        var delta = Random.normal([l, h], seed: seed + 1)
-        Activations.softplus(&delta)
-        let aLog = Random.normal([h], std: 0.5, seed: seed + 2)
-        return Inputs(x: Random.normal([l, h * p], seed: seed), delta: delta,
-                      A: Tensor(shape: [h], data: aLog.data.map { -Foundation.exp($0) }),
-                      B: Random.normal([l, g * n], seed: seed + 3), C: Random.normal([l, g * n], seed: seed + 4),
-                      D: Random.normal([h], seed: seed + 5), state: Random.normal([h * p, n], seed: seed + 6),
-                      dy: Random.normal([l, h * p], seed: seed + 7), groups: g)
-    }
 
     func fast(_ i: Inputs, chunkSize: Int, chunk: Int) -> (y: Tensor, gradients: Gradients) {
         var state = i.state
@@ -46,7 +35,7 @@ final class Mamba2BackwardTests: XCTestCase {
     /// Tolerance as OpBackwardTests: 1e-4 of the gradient's scale + 1e-6.
     func testSSDFiniteDifferences() {
         let (l, h, p, g, n) = (13, 4, 3, 2, 5)
-        let i = inputs(length: l, heads: h, headDim: p, groups: g, states: n, seed: 400)
+        let i = Inputs.stateSpaceDuality(length: l, heads: h, headDim: p, groups: g, states: n, seed: 400)
         let analytic = fast(i, chunkSize: 4, chunk: 5).gradients
         let d = [i.x, i.delta, i.A, i.B, i.C, i.D, i.state].map(GradientCheck.doubles)
         let weights = GradientCheck.doubles(i.dy)
@@ -61,7 +50,7 @@ final class Mamba2BackwardTests: XCTestCase {
     /// `StateSpaceDuality.sequential` (and so, by Mamba2 tests, with the chunked SSD).
     func testDoubleSSDAgreesWithSequential() {
         let (l, h, p, g, n) = (9, 4, 3, 2, 5)
-        let i = inputs(length: l, heads: h, headDim: p, groups: g, states: n, seed: 450)
+        let i = Inputs.stateSpaceDuality(length: l, heads: h, headDim: p, groups: g, states: n, seed: 450)
         var state = i.state
         let y = StateSpaceDuality.sequential(x: i.x, delta: i.delta, A: i.A, B: i.B, C: i.C, D: i.D, groups: g, state: &state)
         let d = [i.x, i.delta, i.A, i.B, i.C, i.D, i.state].map(GradientCheck.doubles)
@@ -76,7 +65,7 @@ final class Mamba2BackwardTests: XCTestCase {
     /// P·N terms reaches a few 1e-6 of the scale; 2e-5 relative to each gradient's largest element.
     func testSSDBackwardAgreesWithReference() {
         for (h, p, g, n) in [(12, 8, 2, 8), (8, 16, 1, 16)] {
-            let i = inputs(length: 150, heads: h, headDim: p, groups: g, states: n, seed: 500)
+            let i = Inputs.stateSpaceDuality(length: 150, heads: h, headDim: p, groups: g, states: n, seed: 500)
             let fastGradients = fast(i, chunkSize: 16, chunk: 32).gradients
             let slowGradients = slow(i)
             for ((name, f), (_, s)) in zip(fastGradients.all, slowGradients.all) {
@@ -93,7 +82,7 @@ final class Mamba2BackwardTests: XCTestCase {
     /// recurrence, i.e. only Float32 rounding: gradients agree to 1e-5 of their scale. The thread count
     /// changes nothing but the order of dB, dC's sums over heads.
     func testCheckpointSpacingAndThreadsDoNotChangeResults() {
-        let i = inputs(length: 70, heads: 6, headDim: 4, groups: 3, states: 5, seed: 600)
+        let i = Inputs.stateSpaceDuality(length: 70, heads: 6, headDim: 4, groups: 3, states: 5, seed: 600)
         var plain = i.state
         let y = StateSpaceDuality.chunked(x: i.x, delta: i.delta, A: i.A, B: i.B, C: i.C, D: i.D, groups: 3,
                                           chunkSize: 8, state: &plain)
@@ -123,8 +112,8 @@ final class Mamba2BackwardTests: XCTestCase {
     /// Both gate orders, 3 groups of 4 channels, against central differences (tolerance 1e-4·scale + 1e-6).
     func testGatedRMSNormFiniteDifferences() {
         let (l, e, groupSize) = (3, 12, 4)
-        let y = Random.normal([l, e], seed: 700), z = Random.normal([l, e], std: 2, seed: 701)
-        let w = Random.normal([e], seed: 702), dout = Random.normal([l, e], seed: 703)
+        let y = TestInputs.normal([l, e], seed: 700), z = TestInputs.normal([l, e], std: 2, seed: 701)
+        let w = TestInputs.normal([e], seed: 702), dout = TestInputs.normal([l, e], seed: 703)
         let epsilon: Float = 1e-5
         let (yd, zd, wd, g) = (GradientCheck.doubles(y), GradientCheck.doubles(z), GradientCheck.doubles(w), GradientCheck.doubles(dout))
         for normBeforeGate in [false, true] {
@@ -145,47 +134,5 @@ final class Mamba2BackwardTests: XCTestCase {
                                                    normBeforeGate: normBeforeGate)
             XCTAssertLessThanOrEqual(Tensor(shape: y.shape, data: literal.map(Float.init)).maxAbsDifference(reference), 1e-6)
         }
-    }
-}
-
-extension DoubleOps {
-    /// The SSD recurrence per head (head h reads group h / (H/G)); state [E, N], head-major.
-    static func ssd(x: [Double], delta: [Double], A: [Double], B: [Double], C: [Double], D: [Double], state: [Double],
-                    rows l: Int, heads h: Int, headDim p: Int, groups g: Int, states n: Int) -> [Double] {
-        var y = [Double](repeating: 0, count: l * h * p)
-        for head in 0..<h {
-            let group = head / (h / g)
-            var s = Array(state[(head * p * n)..<((head + 1) * p * n)])
-            for t in 0..<l {
-                let dt = delta[t * h + head], decay = exp(dt * A[head])
-                for i in 0..<p {
-                    let xv = x[t * h * p + head * p + i]
-                    var out = D[head] * xv
-                    for k in 0..<n {
-                        s[i * n + k] = decay * s[i * n + k] + dt * xv * B[t * g * n + group * n + k]
-                        out += s[i * n + k] * C[t * g * n + group * n + k]
-                    }
-                    y[t * h * p + head * p + i] = out
-                }
-            }
-        }
-        return y
-    }
-
-    /// out = w ⊙ norm_group(y ⊙ SiLU(z)), or w ⊙ norm_group(y) ⊙ SiLU(z) when normBeforeGate.
-    static func gatedRMSNorm(_ y: [Double], gate z: [Double], weight w: [Double], groupSize: Int, epsilon: Double,
-                             normBeforeGate: Bool) -> [Double] {
-        let e = w.count
-        var out = y
-        for t in 0..<(y.count / e) {
-            for g in stride(from: 0, to: e, by: groupSize) {
-                let v = (0..<groupSize).map { y[t * e + g + $0] * (normBeforeGate ? 1 : silu(z[t * e + g + $0])) }
-                let r = 1 / (v.reduce(0) { $0 + $1 * $1 } / Double(groupSize) + epsilon).squareRoot()
-                for i in 0..<groupSize {
-                    out[t * e + g + i] = w[g + i] * v[i] * r * (normBeforeGate ? silu(z[t * e + g + i]) : 1)
-                }
-            }
-        }
-        return out
     }
 }
