@@ -3,7 +3,8 @@ import MambaLM
 import TensorCore
 import Tokenization
 
-// Greedy continuation of a prompt with the library's public API only: Tokenizer, ModelDirectory, MambaModel.
+// Greedy continuation of a prompt with the library's public API only: Tokenizer, ModelDirectory, ModelLoader,
+// MambaModel.
 // Usage: Consumer MODEL_DIRECTORY PROMPT TOKENS. Prints the continuation (what `remamba generate --temperature 0
 // --ignore-eos` prints; scripts/consumer compares the two).
 let arguments = CommandLine.arguments
@@ -21,7 +22,10 @@ func argmaxOfLastRow(_ logits: Tensor) -> Int {
 do {
     let url = URL(fileURLWithPath: arguments[1])
     let tokenizer = try Tokenizer.load(directory: url)
-    let model = try MambaModel(directory: ModelDirectory(url))
+    // ModelLoader reads any checkpoint of the family (this one also carries ReMamba's modules, left unread here).
+    guard let model = try ModelLoader.load(ModelDirectory(url)) as? MambaModel else {
+        throw LoadingError.unsupported(path: url.path, what: "not a Mamba (v1) model")
+    }
     let prompt = tokenizer.encode(arguments[2])
     try model.checkTokens(prompt)
     var state = model.makeState()
