@@ -16,8 +16,8 @@ let kernelSettings: [SwiftSetting] = targetCPU.map { cpu in
      .define("REMAMBA_TARGET_CPU_" + cpu.replacingOccurrences(of: "-", with: "_"))]
 } ?? []
 
-// Swift 6 language mode (complete concurrency checking) per target; TensorCore, MambaLM, MambaTraining and
-// MambaServer are still checked in the Swift 5 mode (README, Layout: what each target owns).
+// Swift 6 language mode (complete concurrency checking) per target. TensorCore is still in the Swift 5 mode (see
+// swiftLanguageModes below), MambaServer and its tests have their own line.
 let swift6: [SwiftSetting] = [.swiftLanguageMode(.v6)]
 
 let package = Package(
@@ -47,9 +47,9 @@ let package = Package(
         .target(name: "TensorCore", dependencies: ["COpenBLAS"], swiftSettings: kernelSettings),
         .target(name: "Tokenization", swiftSettings: swift6),
         .target(name: "OutputFiles", swiftSettings: swift6),
-        .target(name: "MambaLM", dependencies: ["TensorCore", "Tokenization", "OutputFiles"]),
+        .target(name: "MambaLM", dependencies: ["TensorCore", "Tokenization", "OutputFiles"], swiftSettings: swift6),
         .target(name: "Plots", dependencies: ["OutputFiles"], swiftSettings: swift6),
-        .target(name: "MambaTraining", dependencies: ["MambaLM", "TensorCore", "Tokenization", "Plots", "OutputFiles"]),
+        .target(name: "MambaTraining", dependencies: ["MambaLM", "TensorCore", "Tokenization", "Plots", "OutputFiles"], swiftSettings: swift6),
         .target(name: "MambaEval", dependencies: ["MambaLM", "Tokenization", "TensorCore", "Plots", "OutputFiles"],
                 swiftSettings: swift6),
         .target(name: "MambaServer", dependencies: [
@@ -64,20 +64,21 @@ let package = Package(
         ], swiftSettings: swift6),
         // Helpers shared by the test targets (seeded inputs, fast-vs-slow comparisons, finite differences); no product.
         .target(name: "TestSupport", dependencies: ["TensorCore"], path: "Tests/TestSupport", swiftSettings: swift6),
-        .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"]),
-        .testTarget(name: "TokenizationTests", dependencies: ["Tokenization"]),
-        .testTarget(name: "MambaLMTests", dependencies: ["MambaLM"]),
-        .testTarget(name: "MambaEvalTests", dependencies: ["MambaEval", "MambaLM", "Tokenization", "Plots"]),
+        .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"], swiftSettings: swift6),
+        .testTarget(name: "TokenizationTests", dependencies: ["Tokenization"], swiftSettings: swift6),
+        .testTarget(name: "MambaLMTests", dependencies: ["MambaLM"], swiftSettings: swift6),
+        .testTarget(name: "MambaEvalTests", dependencies: ["MambaEval", "MambaLM", "Tokenization", "Plots"], swiftSettings: swift6),
         .testTarget(name: "PlotsTests", dependencies: ["Plots"], swiftSettings: swift6),
         .testTarget(name: "MambaServerTests", dependencies: [
             "MambaServer", "MambaLM", "Tokenization", .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),
-        .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets"]),
-        .testTarget(name: "OutputFilesTests", dependencies: ["OutputFiles"]),
-        .testTarget(name: "MambaTrainingTests", dependencies: ["MambaTraining", "MambaLM", "TensorCore", "Tokenization", "TestSupport"]),
+        .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets"], swiftSettings: swift6),
+        .testTarget(name: "OutputFilesTests", dependencies: ["OutputFiles"], swiftSettings: swift6),
+        .testTarget(name: "MambaTrainingTests", dependencies: ["MambaTraining", "MambaLM", "TensorCore", "Tokenization", "TestSupport"], swiftSettings: swift6),
     ],
-    // The default for targets without `swift6` above. TensorCore's kernels capture raw pointers in concurrent
-    // closures (disjoint ranges by construction); its Swift 6 mode waits for one sendable pointer type (issue 17).
+    // The default for targets without `swift6` above. TensorCore's kernels capture raw pointers in the closures that
+    // `Parallel.forEachRange` runs concurrently (disjoint ranges by construction); in the Swift 6 mode that body must
+    // be @Sendable, which waits for the kernels' one sendable pointer type (issue 17, item 3).
     swiftLanguageModes: [.v5]
 )
 
