@@ -47,7 +47,7 @@ let package = Package(
         .target(name: "MambaServer", dependencies: [
             "MambaLM", "TensorCore", "Tokenization", .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Prometheus", package: "swift-prometheus"), .product(name: "NIOCore", package: "swift-nio"),
-        ]),
+        ], swiftSettings: [.swiftLanguageMode(.v6)]),
         .target(name: "FuzzTargets", dependencies: ["MambaLM", "MambaTraining", "MambaEval", "MambaServer", "Tokenization"]),
         .executableTarget(name: "remamba", dependencies: [
             "MambaLM", "MambaTraining", "MambaEval", "MambaServer", "Tokenization", "TensorCore", "Plots", "OutputFiles",
