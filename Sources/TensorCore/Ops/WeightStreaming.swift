@@ -19,9 +19,8 @@ enum WeightStreaming {
         // Small matrices run on one worker: a hand-off costs more than the work.
         let granularity = o * k * w.type.valueSize < 1 << 17 ? o : 16
         Parallel.forEachRange(o, granularity: granularity) { rows in
-            // Float16 rows are converted whole into this scratch (the CPU's half-to-single instruction, 16
-            // at a time), Q8_0 rows' block scales likewise; the rest read W where it lies.
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: w.type == .f16 ? k : w.type == .q8_0 ? k / 32 : 0) { scratch in
+            // Q8_0 rows' block scales are converted to Float32 into this scratch once per row.
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: w.type == .q8_0 ? k / 32 : 0) { scratch in
                 switch w.type {
                 case .f32: dotRows(Float32Chunks.self, w, io, rows, scratch: scratch.baseAddress)
                 case .f16: dotRows(Float16Chunks.self, w, io, rows, scratch: scratch.baseAddress)
@@ -151,16 +150,14 @@ enum Float32Chunks: StoredChunks {
     }
 }
 
-/// Float16: the row is converted whole into the worker's scratch (`HalfConversion`), then read as Float32.
+/// Float16: converted in registers, 16 at a time (`widenHalves`).
 enum Float16Chunks: StoredChunks {
     typealias ChunkScale = Void
-    static func row(_ w: StoredValues, _ row: Int, scratch: UnsafeMutablePointer<Float>?) -> UnsafeRawPointer {
-        HalfConversion.convert(w.values + 2 * row * w.columns, count: w.columns, into: scratch!)
-        return UnsafeRawPointer(scratch!)
-    }
+    static func row(_ w: StoredValues, _ row: Int, scratch: UnsafeMutablePointer<Float>?) -> UnsafeRawPointer { w.values + 2 * row * w.columns }
     @inline(__always)
     static func load(_ row: UnsafeRawPointer, chunk c: Int) -> (Float32x16, Float32x16, Float32x16, Float32x16) {
-        Float32Chunks.load(row, chunk: c)
+        let p = row + 128 * c
+        return (widenHalves(p), widenHalves(p + 32), widenHalves(p + 64), widenHalves(p + 96))
     }
 }
 
