@@ -6,18 +6,6 @@ import TensorCore
 // `TrainableLayer` (its block's tensors, `LayerTraining`, `BaseCheckpoint`), the rest in `BackboneParameters`.
 // Legend: L rows, V vocab, D d_model, E d_inner, I in_proj outputs.
 
-/// What `BackboneParameters` needs from a family's configuration (`MambaConfiguration`, `Mamba2Configuration`).
-public protocol BackboneConfiguration: Sendable {
-    var hiddenSize: Int { get }
-    var numberOfLayers: Int { get }
-    var vocabularySize: Int { get }
-    var layerNormEpsilon: Float { get }
-    var tieWordEmbeddings: Bool { get set }
-}
-
-extension MambaConfiguration: BackboneConfiguration {}
-extension Mamba2Configuration: BackboneConfiguration {}
-
 /// A base model's checkpoint layout (`MambaModel`, `Mamba2Model`): its tensors and its name rewriting.
 public protocol BaseCheckpoint {
     associatedtype Configuration
@@ -25,8 +13,7 @@ public protocol BaseCheckpoint {
     static func sanitize(_ c: Configuration) -> (String) -> String?
 }
 
-extension MambaModel: BaseCheckpoint {}
-extension Mamba2Model: BaseCheckpoint {}
+extension BackboneModel: BaseCheckpoint {}
 
 /// One block's training forward and its backward (`MambaLayerTraining`, `Mamba2LayerTraining`).
 public protocol LayerTraining {

@@ -10,12 +10,6 @@ enum BlockTraining {
         Tensor(shape: aLog.shape, data: aLog.data.map { -Foundation.exp($0) })
     }
 
-    /// m[t, :] += v for every row t.
-    static func addRows(_ m: inout Tensor, _ v: Tensor) {
-        let c = m.columns
-        for t in 0..<m.rows { for j in 0..<c { m.data[t * c + j] += v.data[j] } }
-    }
-
     static let inProjection = "mixer.in_proj", outProjection = "mixer.out_proj"
 
     /// The backward of the block's entry, projected = in_proj(RMSNorm(input)) (with in_proj's LoRA branch, if any),

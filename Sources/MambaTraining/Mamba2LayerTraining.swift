@@ -63,7 +63,7 @@ public enum Mamba2LayerTraining: LayerTraining {
         var dtRaw = ColumnBlocks.slice(projected, e + x, h)                                            // [L, H]
         let dtAdapted = adaptation.map { dtRaw.rows($0.rows) }                                        // [R, H]
         adaptation?.apply(to: &dtRaw)                                                                  // Eq. 8: dt·α + Θ
-        BlockTraining.addRows(&dtRaw, p.dtBias)
+        ColumnBlocks.addToEveryRow(&dtRaw, p.dtBias)
         var convState = Tensor(zeros: [x, c.convolutionKernel])
         let convOut = CausalConv1d.forward(xBC, weight: p.convolution, bias: p.convolutionBias, state: &convState)
         let (xs, B, C) = ssmInputs(convOut, c)

@@ -43,7 +43,7 @@ public enum MambaLayerTraining: LayerTraining {
         let B = ColumnBlocks.slice(xDBL, r, n), C = ColumnBlocks.slice(xDBL, r + n, n)               // [L, N] each
         var deltaRaw = AdaptedLinear.forward(dtLowRank, weight: p.dtProjection, adapter: p.adapters[dtProjection]) // [L, E] W r
         adaptation?.apply(to: &deltaRaw)                                                              // Eq. 8: (W r)·α + Θ
-        BlockTraining.addRows(&deltaRaw, p.dtProjectionBias)
+        ColumnBlocks.addToEveryRow(&deltaRaw, p.dtProjectionBias)
         var delta = deltaRaw
         Activations.softplus(&delta)                                                                  // Δ = softplus(δ + b)
         var ssmState = Tensor(zeros: [e, n])
