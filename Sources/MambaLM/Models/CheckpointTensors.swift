@@ -31,6 +31,12 @@ extension CheckpointTensors {
     /// The full name under `prefix` ("backbone.layers.3"; "" for a module at the top).
     public func name(prefix: String) -> String { prefix.isEmpty ? rawValue : "\(prefix).\(rawValue)" }
 
+    /// The PyTorch module that owns the tensor (its name without `.weight`/`.bias`): LoRA's and PEFT's unit.
+    public var module: String {
+        for suffix in [".weight", ".bias"] where rawValue.hasSuffix(suffix) { return String(rawValue.dropLast(suffix.count)) }
+        return rawValue
+    }
+
     /// Name → checkpoint shape of every tensor `c` has, under `prefix`.
     public static func expectedWeights(_ c: Configuration, prefix: String) -> [String: [Int]] {
         var w: [String: [Int]] = [:]
@@ -79,10 +85,5 @@ public struct ModuleWeights<Tensors: CheckpointTensors> {
     public func tensorIfPresent(_ t: Tensors) -> Tensor? {
         guard let shape = t.shape(configuration), let value = map.tensorIfPresent(t.name(prefix: prefix)) else { return nil }
         return value.reshaped(shape.code)
-    }
-
-    /// The same map seen through another module's declarations.
-    public func module<Other: CheckpointTensors>(_: Other.Type, prefix: String, configuration: Other.Configuration) -> ModuleWeights<Other> {
-        ModuleWeights<Other>(map, prefix: prefix, configuration: configuration)
     }
 }

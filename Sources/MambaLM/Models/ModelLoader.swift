@@ -39,12 +39,12 @@ public enum ModelLoader {
     }
 
     /// A family's tensor names: the plain model's, ReMamba's extra modules, and the checkpoint renames.
-    struct CheckpointNames {
-        let plain: [String: [Int]]
-        let extra: [String: [Int]]
-        let sanitize: (String) -> String?
+    public struct CheckpointNames {
+        public let plain: [String: [Int]]
+        public let extra: [String: [Int]]
+        public let sanitize: (String) -> String?
 
-        init<Layer>(_: BackboneModel<Layer>.Type, _ c: Layer.Configuration) {
+        public init<Layer>(_: BackboneModel<Layer>.Type, _ c: Layer.Configuration) {
             plain = BackboneModel<Layer>.expectedWeights(c)
             extra = ReMambaModel<BackboneModel<Layer>>.expectedWeights(hiddenSize: c.hiddenSize, layers: c.numberOfLayers,
                                                                        deltaOffsetSize: Layer.deltaOffsetSize(c))
