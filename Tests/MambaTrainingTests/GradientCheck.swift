@@ -134,21 +134,17 @@ extension GradientCheck {
     }
 }
 
-/// The inputs of a scan (`SelectiveScan`, and with `groups` `StateSpaceDuality`) and its output gradient dy.
-struct ScanInputs {
+/// A scan problem (`SelectiveScan`, and with `groups` `StateSpaceDuality`): the kernel's inputs, an initial
+/// state and an output gradient dy.
+struct ScanProblem {
     var x, delta, A, B, C, D, state, dy: Tensor
     var groups = 1
+
+    var inputs: ScanInputs { ScanInputs(x: x, delta: delta, A: A, B: B, C: C, D: D) }
 }
 
-/// A scan's input gradients, zero to start with.
-struct ScanGradients {
-    var x, delta, A, B, C, D, state: Tensor
-    init(_ i: ScanInputs) {
-        (x, delta, A, B, C, D, state) = (Tensor(zeros: i.x.shape), Tensor(zeros: i.delta.shape), Tensor(zeros: i.A.shape),
-                                         Tensor(zeros: i.B.shape), Tensor(zeros: i.C.shape), Tensor(zeros: i.D.shape),
-                                         Tensor(zeros: i.state.shape))
-    }
-    var all: [(String, Tensor)] { [("dx", x), ("dΔ", delta), ("dA", A), ("dB", B), ("dC", C), ("dD", D), ("dh0", state)] }
+extension ScanGradients {
+    var all: [(String, Tensor)] { [("dx", x), ("dΔ", delta), ("dA", A), ("dB", B), ("dC", C), ("dD", D), ("dh0", initialState)] }
 }
 
 extension GradientCheck {
