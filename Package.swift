@@ -16,8 +16,8 @@ let kernelSettings: [SwiftSetting] = targetCPU.map { cpu in
      .define("REMAMBA_TARGET_CPU_" + cpu.replacingOccurrences(of: "-", with: "_"))]
 } ?? []
 
-// Swift 6 language mode (complete concurrency checking) per target. TensorCore is still in the Swift 5 mode (see
-// swiftLanguageModes below), MambaServer and its tests have their own line.
+// Swift 6 language mode (complete concurrency checking) per target; TensorCore is still in the Swift 5 mode (see
+// swiftLanguageModes below).
 let swift6: [SwiftSetting] = [.swiftLanguageMode(.v6)]
 
 let package = Package(
@@ -55,7 +55,7 @@ let package = Package(
         .target(name: "MambaServer", dependencies: [
             "MambaLM", "TensorCore", "Tokenization", .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Prometheus", package: "swift-prometheus"), .product(name: "NIOCore", package: "swift-nio"),
-        ]),
+        ], swiftSettings: swift6),
         .target(name: "FuzzTargets", dependencies: ["MambaLM", "MambaTraining", "MambaEval", "MambaServer", "Tokenization"],
                 swiftSettings: swift6),
         .executableTarget(name: "remamba", dependencies: [

@@ -1,210 +1,73 @@
 import Foundation
 import MambaLM
-import TensorCore
+import Synchronization
 import Tokenization
 
-/// Continuous batching (llama.cpp's `-np`, vLLM's scheduler) on its own thread. Up to `parallel` sequences are in
-/// flight, each with its own state, sampler, stop strings, max tokens and seed (`SequenceDecoder`); waiting requests
-/// are admitted first come, first served. Every iteration:
-///   1. prefills joining prompts, at most `prefillChunk` prompt tokens in all (a long prompt takes several
-///      iterations, so it never freezes the other streams; ReMamba prompts are prefilled whole: stage 1 reads all);
-///   2. steps every decoding sequence together, one token each: `LanguageModel.step(_:states:)`, logits [B, V].
-/// A finished or cancelled sequence leaves at once; a cancelled waiting request never starts. States are stored in
-/// the prompt cache at chunk boundaries and at the end of every prompt and completion.
-final class BatchScheduler: @unchecked Sendable {
-    /// One request's sequence. Owned by the scheduler's thread once admitted.
-    final class Sequence {
+/// Continuous batching (llama.cpp's `-np`, vLLM's scheduler) on its own thread. Requests wait here, first come,
+/// first served; the scheduler's thread admits up to `parallel` of them into its `BatchLoop` (which owns the
+/// sequences in flight and the prompt cache) and runs the loop's iterations. A request cancelled while waiting
+/// never starts.
+final class BatchScheduler: Sendable {
+    /// A request as it waits: what its sequence starts from.
+    struct Request: Sendable {
         let prompt: [Int]
         let parameters: GenerateParameters
         let promptLogprobs: Bool
         let continuation: AsyncThrowingStream<GenerationQueue.Event, Error>.Continuation
         let cancelled: CancellationFlag
-        var state: ModelState
-        /// The ids the state covers (the prompt so far, then the fed completion tokens).
-        var covered: [Int] = []
-        /// [V] logits after `covered`, once the prompt is done.
-        var logits: Tensor?
-        var scores: [TokenLogprob?] = []
-        var lastRow: [Float]?
-        var decoder: SequenceDecoder
-        var cachedTokens = 0
         let arrival = ContinuousClock.now
-        var promptDone: ContinuousClock.Instant?
-        /// Finished, failed or cancelled: leaves the batch.
-        var done = false
-
-        init(prompt: [Int], parameters: GenerateParameters, promptLogprobs: Bool, model: any LanguageModel, tokenizer: Tokenizer,
-             continuation: AsyncThrowingStream<GenerationQueue.Event, Error>.Continuation, cancelled: CancellationFlag) {
-            (self.prompt, self.parameters, self.promptLogprobs, self.continuation, self.cancelled) =
-                (prompt, parameters, promptLogprobs, continuation, cancelled)
-            state = model.makeState()
-            decoder = SequenceDecoder(tokenizer: tokenizer, prompt: prompt, parameters: parameters, eosTokenID: model.eosTokenID)
-        }
-
-        var prefilling: Bool { logits == nil }
     }
 
-    let model: any LanguageModel
-    let parallel: Int
-    let prefillChunk: Int
-    let cache: PromptCache
-    let metrics: ServerMetrics
-    private let condition = NSCondition()
-    private var waiting: [Sequence] = []
-    /// Touched only by the scheduler's thread.
-    private var active: [Sequence] = []
-    private var admitted = 0
-    /// How many requests have been admitted (started) so far.
-    var startedCount: Int { condition.lock(); defer { condition.unlock() }; return admitted }
+    private struct Inbox {
+        var waiting: [Request] = []
+        /// How many requests have been admitted (started) so far.
+        var admitted = 0
+    }
 
-    init(model: any LanguageModel, parallel: Int, prefillChunk: Int, cacheBytes: Int, metrics: ServerMetrics) {
-        (self.model, self.parallel, self.prefillChunk, self.metrics) = (model, parallel, prefillChunk, metrics)
-        cache = PromptCache(capacityBytes: cacheBytes)
+    private let inbox = Mutex(Inbox())
+    /// Signalled once per submitted request; the scheduler's thread waits on it while it has nothing to do.
+    private let arrivals = DispatchSemaphore(value: 0)
+    private let metrics: ServerMetrics
+
+    init(model: any LanguageModel, tokenizer: Tokenizer, parallel: Int, prefillChunk: Int, cacheBytes: Int, metrics: ServerMetrics) {
+        self.metrics = metrics
         let thread = Thread { [weak self] in
-            while let scheduler = self { scheduler.iterate() }
+            let loop = BatchLoop(model: model, tokenizer: tokenizer, parallel: parallel, prefillChunk: prefillChunk,
+                                 cache: PromptCache(capacityBytes: cacheBytes))
+            while let scheduler = self { loop.iterate(scheduler) }
         }
         thread.name = "remamba.scheduler"
         thread.start()
     }
 
-    func submit(_ sequence: Sequence) {
-        condition.lock()
-        waiting.append(sequence)
+    func submit(_ request: Request) {
         metrics.queueDepth.increment()
-        condition.signal()
-        condition.unlock()
+        inbox.withLock { $0.waiting.append(request) }
+        arrivals.signal()
     }
 
-    /// Admits waiting requests, then runs one prefill budget and one decode step. Waits (at most a second, so a
-    /// released scheduler's thread ends) while there is nothing to do.
-    private func iterate() {
-        condition.lock()
-        for sequence in waiting where sequence.cancelled.isSet {
-            metrics.queueDepth.decrement()
-            sequence.continuation.finish()
-        }
-        waiting.removeAll { $0.cancelled.isSet }
-        while active.count < parallel, !waiting.isEmpty {
-            active.append(waiting.removeFirst())
-            admitted += 1
-            metrics.queueDepth.decrement()
-        }
-        if active.isEmpty {
-            _ = condition.wait(until: Date(timeIntervalSinceNow: 1))
-            condition.unlock()
-            return
-        }
-        condition.unlock()
-        for sequence in active where sequence.cancelled.isSet && !sequence.done { finish(sequence, sequence.decoder.cancel()) }
-        prefill()
-        decode()
-        active.removeAll(where: \.done)
-    }
+    var startedCount: Int { inbox.withLock { $0.admitted } }
 
-    /// Up to `prefillChunk` prompt tokens of the joining sequences, oldest first.
-    private func prefill() {
-        var budget = prefillChunk
-        for sequence in active where sequence.prefilling && !sequence.done && budget > 0 {
-            do {
-                if sequence.covered.isEmpty && !sequence.promptLogprobs { resume(sequence) }
-                while sequence.prefilling && budget > 0 {
-                    budget -= try prefillPiece(sequence, budget: budget)
-                }
-            } catch {
-                sequence.done = true
-                sequence.continuation.finish(throwing: error)
-                continue
+    /// Up to `free` waiting requests, oldest first; waiting requests cancelled by now are dropped (their streams
+    /// end without an event).
+    func admit(upTo free: Int) -> [Request] {
+        let (admitted, dropped) = inbox.withLock { inbox -> ([Request], [Request]) in
+            var admitted: [Request] = [], dropped: [Request] = [], kept: [Request] = []
+            for request in inbox.waiting {
+                if request.cancelled.isSet { dropped.append(request) }
+                else if admitted.count < free { admitted.append(request) }
+                else { kept.append(request) }
             }
-            if !sequence.prefilling { started(sequence) }
+            inbox.waiting = kept
+            inbox.admitted += admitted.count
+            return (admitted, dropped)
         }
+        for request in dropped { request.continuation.finish() }
+        metrics.queueDepth.decrement(by: Double(admitted.count + dropped.count))
+        return admitted
     }
 
-    /// Starts from the longest cached prefix of the prompt, if any.
-    private func resume(_ sequence: Sequence) {
-        guard let entry = cache.longestPrefix(of: sequence.prompt) else { return }
-        sequence.state = entry.state
-        sequence.covered = entry.ids
-        sequence.cachedTokens = entry.ids.count
-        if entry.ids.count == sequence.prompt.count { sequence.logits = entry.logits }
-    }
-
-    /// Feeds the next piece of the prompt (at most `budget` tokens; a ReMamba prompt whole); returns its length.
-    private func prefillPiece(_ sequence: Sequence, budget: Int) throws -> Int {
-        let begin = sequence.covered.count
-        let pieceLength = model.prefillsInPieces || begin > 0 ? min(budget, sequence.prompt.count - begin) : sequence.prompt.count
-        let piece = Array(sequence.prompt[begin..<(begin + pieceLength)])
-        if sequence.promptLogprobs, let plain = model as? any Backbone {
-            try plain.checkTokens(piece)
-            let rows = plain.forward(piece, state: &sequence.state)                            // [n, V]
-            for i in piece.indices {
-                let previous = i == 0 ? sequence.lastRow : Array(rows.row(i - 1))
-                let k = sequence.parameters.logprobs ?? 0
-                sequence.scores.append(previous.map { TokenLogprob(logits: $0, token: piece[i], top: k) })
-            }
-            sequence.lastRow = Array(rows.row(rows.rows - 1))
-            sequence.covered += piece
-            if sequence.covered.count == sequence.prompt.count {
-                sequence.logits = Tensor(shape: [rows.columns], data: sequence.lastRow!)
-                cache.store(ids: sequence.covered, state: sequence.state, logits: sequence.logits!)
-            }
-        } else {
-            let logits = begin == 0 ? try model.prefill(piece, state: &sequence.state) : try model.continueSequence(piece, state: &sequence.state)
-            sequence.covered += piece
-            if sequence.covered.count == sequence.prompt.count { sequence.logits = logits }
-            if model.prefillsInPieces || sequence.covered.count == sequence.prompt.count {
-                cache.store(ids: sequence.covered, state: sequence.state, logits: logits)
-            }
-        }
-        return pieceLength
-    }
-
-    /// The prompt is done: report its log-probabilities (when asked) and pick the first token.
-    private func started(_ sequence: Sequence) {
-        sequence.promptDone = ContinuousClock.now
-        if sequence.promptLogprobs { sequence.continuation.yield(.prompt(sequence.scores)) }
-        accept(sequence, sequence.logits!)
-    }
-
-    /// One token for every decoding sequence, in one batched step.
-    private func decode() {
-        let batch = active.filter { !$0.prefilling && !$0.done && $0.decoder.nextInput != nil }
-        guard !batch.isEmpty else { return }
-        let ids = batch.map { $0.decoder.nextInput! }
-        // Each state moves into the batch (no second reference, so the step updates it in place) and back.
-        var states = batch.map { sequence in defer { sequence.state = Self.moved }; return sequence.state }
-        let rows = model.step(ids, states: &states)                                             // [B, V]
-        for (b, sequence) in batch.enumerated() {
-            sequence.state = states[b]
-            sequence.covered.append(ids[b])
-            accept(sequence, Tensor(shape: [rows.columns], data: Array(rows.row(b))))
-        }
-    }
-
-    /// Lets the decoder pick a token from `logits` (those after `covered`); sends what it releases.
-    private func accept(_ sequence: Sequence, _ logits: Tensor) {
-        sequence.logits = logits
-        let piece = sequence.decoder.accept(logits)
-        if sequence.decoder.stopReason != nil {
-            cache.store(ids: sequence.covered, state: sequence.state, logits: logits)
-            finish(sequence, piece)
-        } else if !piece.isEmpty {
-            sequence.continuation.yield(.piece(piece))
-        }
-    }
-
-    /// What a sequence holds while its state is inside a batched step.
-    private static let moved = ModelState(layers: [])
-
-    private func finish(_ sequence: Sequence, _ piece: SequenceDecoder.Piece) {
-        sequence.done = true
-        if !piece.isEmpty { sequence.continuation.yield(.piece(piece)) }
-        let now = ContinuousClock.now
-        let promptDone = sequence.promptDone ?? now
-        var result = GenerationResult(sequence.decoder, promptTokenCount: sequence.prompt.count,
-                                      promptSeconds: TextGeneration.seconds(promptDone - sequence.arrival),
-                                      generationSeconds: TextGeneration.seconds(now - promptDone))
-        result.cachedTokenCount = sequence.cachedTokens
-        sequence.continuation.yield(.finished(result))
-        sequence.continuation.finish()
-    }
+    /// Blocks the scheduler's thread until a request arrives, or a second passes (so that the thread of a
+    /// released scheduler ends).
+    func waitForArrival() { _ = arrivals.wait(timeout: .now() + 1) }
 }

@@ -21,7 +21,7 @@ enum ChatRoute {
             ChatCompletionResponse(id: id, object: object, created: created, model: model, choices: choices, usage: usage, seed: seed)
         }
         if body.sampling.stream {
-            let named = NamedRoles()
+            let named = FirstChunks()
             let usageChunk: @Sendable (Usage) -> ChatCompletionResponse = { usage in response("chat.completion.chunk", [], usage) }
             let chunk: @Sendable (Choices.Item, GenerationQueue.Event) -> ChatCompletionResponse? = { item, event in
                 let role = named.first(item.index) ? "assistant" : nil              // a choice's first delta names the role
@@ -46,10 +46,4 @@ enum ChatRoute {
         }
         return Routes.json(response("chat.completion", list, choices.usage(zip(choices.items, outcomes).map { ($0.promptIndex, $1.result) })))
     }
-}
-
-/// The choices of a stream whose role was already named.
-final class NamedRoles: @unchecked Sendable {
-    private var named: Set<Int> = []
-    func first(_ index: Int) -> Bool { named.insert(index).inserted }
 }

@@ -74,7 +74,7 @@ struct Choices: Sendable {
     /// Server-sent events: "data: <chunk>" for every event `chunk` turns into one, choice after choice; then,
     /// when `usageChunk` is given (stream_options.include_usage), one with the usage; then "data: [DONE]".
     /// A failure mid-stream is sent as an error event (the status line is already gone).
-    func stream<Chunk: Encodable>(chunk: @escaping @Sendable (Item, GenerationQueue.Event) -> Chunk?,
+    func stream<Chunk: Encodable & Sendable>(chunk: @escaping @Sendable (Item, GenerationQueue.Event) -> Chunk?,
                                   usageChunk: (@Sendable (Usage) -> Chunk)?) -> Response {
         let body = ResponseBody { writer in
             func send(_ data: Data) async throws {

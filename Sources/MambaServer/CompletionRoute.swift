@@ -31,7 +31,7 @@ enum CompletionRoute {
             CompletionResponse(id: id, created: created, model: model, choices: choices, usage: usage, seed: seed)
         }
         if body.sampling.stream {
-            let offsets = TextOffsets()
+            let (offsets, echoed) = (TextOffsets(), FirstChunks())
             let usageChunk: @Sendable (Usage) -> CompletionResponse = { usage in response([], usage) }
             let chunk: @Sendable (Choices.Item, GenerationQueue.Event) -> CompletionResponse? = { item, event in
                 var choice = CompletionResponse.Choice(index: item.index, text: "")
@@ -45,7 +45,7 @@ enum CompletionRoute {
                 case .finished(let result):
                     choice.finishReason = finishReason(result.stopReason)
                 }
-                if echo, offsets.echoed.insert(item.index).inserted {              // the choice's first chunk
+                if echo, echoed.first(item.index) {                                     // the choice's first chunk
                     choice.text = promptTexts[item.promptIndex] + choice.text
                 }
                 if wantsLogprobs { choice.logprobs = logprobs }
@@ -67,15 +67,5 @@ enum CompletionRoute {
                                              finishReason: finishReason(outcome.result.stopReason))
         }
         return Routes.json(response(list, choices.usage(zip(choices.items, outcomes).map { ($0.promptIndex, $1.result) })))
-    }
-}
-
-/// Per choice of a stream: where the next token's text starts, and whether its prompt was echoed yet.
-final class TextOffsets: @unchecked Sendable {
-    private var offsets: [Int: Int] = [:]
-    var echoed: Set<Int> = []
-    subscript(index: Int) -> Int {
-        get { offsets[index] ?? 0 }
-        set { offsets[index] = newValue }
     }
 }

@@ -1,6 +1,6 @@
 import Foundation
 import MambaLM
-import TensorCore
+import Synchronization
 import Tokenization
 
 /// What the server serves: one model and its tokenizer, generating for many requests at once through the
@@ -19,7 +19,7 @@ public final class GenerationQueue: Sendable {
 
     public init(model: any LanguageModel, tokenizer: Tokenizer, modelName: String, limits: ServerLimits = ServerLimits()) {
         (self.model, self.tokenizer, self.modelName, self.limits) = (model, tokenizer, modelName, limits)
-        scheduler = BatchScheduler(model: model, parallel: limits.parallel, prefillChunk: limits.prefillChunk,
+        scheduler = BatchScheduler(model: model, tokenizer: tokenizer, parallel: limits.parallel, prefillChunk: limits.prefillChunk,
                                    cacheBytes: limits.cacheMegabytes << 20, metrics: metrics)
     }
 
@@ -43,8 +43,8 @@ public final class GenerationQueue: Sendable {
         let (stream, continuation) = AsyncThrowingStream<Event, Error>.makeStream()
         let cancelled = CancellationFlag()
         continuation.onTermination = { _ in cancelled.set() }
-        scheduler.submit(BatchScheduler.Sequence(prompt: prompt, parameters: parameters, promptLogprobs: promptLogprobs && scoresPrompts,
-                                                 model: model, tokenizer: tokenizer, continuation: continuation, cancelled: cancelled))
+        scheduler.submit(BatchScheduler.Request(prompt: prompt, parameters: parameters, promptLogprobs: promptLogprobs && scoresPrompts,
+                                                continuation: continuation, cancelled: cancelled))
         return stream
     }
 }
@@ -70,9 +70,8 @@ public struct ServerLimits: Sendable {
 }
 
 /// A flag set from one thread and read from another.
-final class CancellationFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = false
-    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
-    func set() { lock.lock(); value = true; lock.unlock() }
+final class CancellationFlag: Sendable {
+    private let value = Atomic(false)
+    var isSet: Bool { value.load(ordering: .acquiring) }
+    func set() { value.store(true, ordering: .releasing) }
 }

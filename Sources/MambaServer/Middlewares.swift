@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import MambaLM
+import Synchronization
 
 /// `Authorization: Bearer <key>` on every route but /health (and CORS preflights), else 401 with OpenAI's body.
 struct APIKeyMiddleware<Context: RequestContext>: RouterMiddleware {
@@ -76,10 +77,9 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
 
 /// What a handler learns about its request (tokens, user), for its log line. The handler finds it as
 /// `RequestLog.current`; a streamed body keeps its own reference (it is written outside the handler's task).
-final class RequestLog: @unchecked Sendable {
+final class RequestLog: Sendable {
     @TaskLocal static var current: RequestLog?
-    private let lock = NSLock()
-    private var fields: [String: String] = [:]
-    func set(_ key: String, _ value: String) { lock.lock(); fields[key] = value; lock.unlock() }
-    var all: [String: String] { lock.lock(); defer { lock.unlock() }; return fields }
+    private let fields = Mutex<[String: String]>([:])
+    func set(_ key: String, _ value: String) { fields.withLock { $0[key] = value } }
+    var all: [String: String] { fields.withLock { $0 } }
 }

@@ -21,7 +21,7 @@ extension TrainingOptions {
 extension BackboneParameters {
     /// Modules that can carry a branch: every block's `Layer.adaptableModules` and the lm_head.
     public var adaptableModules: [String] {
-        layers.indices.flatMap { i in Layer.adaptableModules.map { "backbone.layers.\(i).\($0)" } } + ["lm_head"]
+        layers.indices.flatMap { i in Layer.adaptableModules.map { "\(BackboneTensors.layer(i)).\($0)" } } + [BackboneTensors.lmHead.module]
     }
 
     /// Takes the branches found in `w` onto their modules, with this pass's masks.
@@ -32,18 +32,18 @@ extension BackboneParameters {
                                  mask: DropoutMask(probability: options.dropout, passSeed: passSeed, module: module))
         }
         for i in layers.indices {
-            for module in Layer.adaptableModules { layers[i].adapters[module] = adapter("backbone.layers.\(i).\(module)") }
+            for module in Layer.adaptableModules { layers[i].adapters[module] = adapter("\(BackboneTensors.layer(i)).\(module)") }
         }
-        headAdapter = adapter("lm_head")
+        headAdapter = adapter(BackboneTensors.lmHead.module)
     }
 
     /// The same factors with fresh masks for another pass over the blocks (ReMamba's stage 2).
     public func nextDropoutPass() -> BackboneParameters {
         var p = self
         for i in layers.indices {
-            for (module, adapter) in layers[i].adapters { p.layers[i].adapters[module] = adapter.nextPass(module: "backbone.layers.\(i).\(module)") }
+            for (module, adapter) in layers[i].adapters { p.layers[i].adapters[module] = adapter.nextPass(module: "\(BackboneTensors.layer(i)).\(module)") }
         }
-        p.headAdapter = headAdapter?.nextPass(module: "lm_head")
+        p.headAdapter = headAdapter?.nextPass(module: BackboneTensors.lmHead.module)
         return p
     }
 
@@ -53,8 +53,8 @@ extension BackboneParameters {
         func add(_ module: String, _ adapter: LinearAdapter) {
             list += [(module + ".lora_A.weight", adapter.a), (module + ".lora_B.weight", adapter.b)]
         }
-        for (i, layer) in layers.enumerated() { for (module, adapter) in layer.adapters { add("backbone.layers.\(i).\(module)", adapter) } }
-        if let headAdapter { add("lm_head", headAdapter) }
+        for (i, layer) in layers.enumerated() { for (module, adapter) in layer.adapters { add("\(BackboneTensors.layer(i)).\(module)", adapter) } }
+        if let headAdapter { add(BackboneTensors.lmHead.module, headAdapter) }
         return list
     }
 }

@@ -3,30 +3,9 @@ import MambaLM
 import TensorCore
 
 // A base model's trainable tensors written once over the two families: the family-specific pieces behind
-// `TrainableLayer` (its block's tensors, `LayerTraining`, `BaseCheckpoint`), the rest in `BackboneParameters`.
+// `TrainableLayer` (its block's tensors, `LayerTraining`), the rest in `BackboneParameters`. Every checkpoint
+// name comes from the inference side's declarations (`BackboneTensors`, `MambaTensors`, `Mamba2Tensors`).
 // Legend: L rows, V vocab, D d_model, E d_inner, I in_proj outputs.
-
-/// What `BackboneParameters` needs from a family's configuration (`MambaConfiguration`, `Mamba2Configuration`).
-public protocol BackboneConfiguration: Sendable {
-    var hiddenSize: Int { get }
-    var numberOfLayers: Int { get }
-    var vocabularySize: Int { get }
-    var layerNormEpsilon: Float { get }
-    var tieWordEmbeddings: Bool { get set }
-}
-
-extension MambaConfiguration: BackboneConfiguration {}
-extension Mamba2Configuration: BackboneConfiguration {}
-
-/// A base model's checkpoint layout (`MambaModel`, `Mamba2Model`): its tensors and its name rewriting.
-public protocol BaseCheckpoint {
-    associatedtype Configuration
-    static func expectedWeights(_ c: Configuration) -> [String: [Int]]
-    static func sanitize(_ c: Configuration) -> (String) -> String?
-}
-
-extension MambaModel: BaseCheckpoint {}
-extension Mamba2Model: BaseCheckpoint {}
 
 /// One block's training forward and its backward (`MambaLayerTraining`, `Mamba2LayerTraining`).
 public protocol LayerTraining {
@@ -45,14 +24,15 @@ public protocol LayerTraining {
 /// One block's trainable tensors of a base family (`MambaLayerParameters`, `Mamba2LayerParameters`), with
 /// what the family does differently; everything else of a model is written once, in `BackboneParameters`.
 public protocol TrainableLayer: Sendable {
-    associatedtype Configuration: BackboneConfiguration
+    /// The inference block of the same family: its configuration, its tensors' declarations, Θ_l's size.
+    associatedtype Inference: BackboneLayer
+    typealias Configuration = Inference.Configuration
     associatedtype Training: LayerTraining where Training.Layer == Self, Training.Configuration == Configuration
-    associatedtype Model: BaseCheckpoint where Model.Configuration == Configuration
 
-    /// From a strictly loaded weight map, the block under `prefix` (backbone.layers.N).
-    init(_ w: WeightMap, prefix: String, configuration: Configuration)
-    /// (checkpoint name suffix, tensor) pairs, in checkpoint shapes.
-    func named(_ c: Configuration) -> [(String, Tensor)]
+    /// From the block's module of a strictly loaded weight map, every tensor as Float32.
+    init(_ w: ModuleWeights<Inference.Tensors>)
+    /// The tensor a declaration names (nil for an optional bias the configuration has not).
+    subscript(t: Inference.Tensors) -> Tensor? { get }
     /// Same shapes, all zeros (a gradient accumulator).
     func zeros() -> Self
     var inProjection: Tensor { get }         // [I, D]
@@ -62,15 +42,15 @@ public protocol TrainableLayer: Sendable {
     var adapters: [String: LinearAdapter] { get set }
     /// The modules whose training forward and backward go through `AdaptedLinear`.
     static var adaptableModules: [String] { get }
-
-    /// Θ_l's size: one per channel of Δ (Mamba-1: d_inner; Mamba-2: heads).
-    static func deltaOffsetSize(_ c: Configuration) -> Int
     /// See `TrainableBackbone.officialScalesImportanceGradient`.
     static var officialScalesImportanceGradient: Bool { get }
-    /// This family's configuration in a config.json, nil when it is of the other family …
-    static func configuration(_ file: ModelConfiguration) -> Configuration?
-    /// … and what the loading error then says.
-    static var otherFamilyMessage: String { get }
+}
+
+extension TrainableLayer {
+    /// (checkpoint name under `prefix`, tensor) pairs, in checkpoint shapes.
+    func named(_ c: Configuration, prefix: String) -> [(String, Tensor)] {
+        Inference.Tensors.named(c, prefix: prefix) { self[$0] }
+    }
 }
 
 /// Every trainable tensor of a base model (Hugging Face `MambaForCausalLM` / `Mamba2ForCausalLM` names), as
@@ -78,22 +58,23 @@ public protocol TrainableLayer: Sendable {
 /// so a gradient has exactly a parameter's shape and name. `MambaParameters` and `Mamba2Parameters` are it.
 public struct BackboneParameters<Layer: TrainableLayer>: Sendable {
     public let configuration: Layer.Configuration
-    public var embeddings: Tensor           // [V, D]   backbone.embeddings.weight
+    public var embeddings: Tensor           // [V, D]   BackboneTensors.embeddings
     public var layers: [Layer]
-    public var finalNorm: Tensor            // [D]      backbone.norm_f.weight
-    /// [V, D] lm_head.weight; nil when tied to the embeddings (the lm_head is then `embeddings`, and its
+    public var finalNorm: Tensor            // [D]      BackboneTensors.finalNorm
+    /// [V, D] BackboneTensors.lmHead; nil when tied to the embeddings (the lm_head is then `embeddings`, and its
     /// gradient is accumulated into the embeddings' gradient, as PyTorch does for a shared parameter).
     public var lmHead: Tensor?
     /// The lm_head's LoRA branch (see BackboneParameters+Adapters).
     public var headAdapter: LinearAdapter?
 
     /// From a strictly loaded weight map (names as the base model's `expectedWeights`).
-    public init(weights w: WeightMap, configuration c: Layer.Configuration) {
+    public init(weights: WeightMap, configuration c: Layer.Configuration) {
         configuration = c
-        embeddings = w["backbone.embeddings.weight"]
-        layers = (0..<c.numberOfLayers).map { Layer(w, prefix: "backbone.layers.\($0)", configuration: c) }
-        finalNorm = w["backbone.norm_f.weight"]
-        lmHead = c.tieWordEmbeddings ? nil : w["lm_head.weight"]
+        let w = ModuleWeights<BackboneTensors>(weights, configuration: c)
+        embeddings = w.tensor(.embeddings)
+        layers = (0..<c.numberOfLayers).map { Layer(ModuleWeights(weights, prefix: BackboneTensors.layer($0), configuration: c)) }
+        finalNorm = w.tensor(.finalNorm)
+        lmHead = w.tensorIfPresent(.lmHead)
     }
 
     /// Same shapes, all zeros: the gradient accumulator.
@@ -114,11 +95,15 @@ public struct BackboneParameters<Layer: TrainableLayer>: Sendable {
     /// Every tensor under its checkpoint name and in its checkpoint shape, sorted by name; a tied
     /// lm_head appears once, as backbone.embeddings.weight. LoRA branches appear under their PEFT names.
     public var named: [(String, Tensor)] {
-        var list = [("backbone.embeddings.weight", embeddings), ("backbone.norm_f.weight", finalNorm)] + adapterTensors
-        if let lmHead { list.append(("lm_head.weight", lmHead)) }
-        for (i, layer) in layers.enumerated() {
-            list += layer.named(configuration).map { ("backbone.layers.\(i).\($0.0)", $0.1) }
+        var list = BackboneTensors.named(configuration, prefix: "") { t in
+            switch t {
+            case .embeddings: embeddings
+            case .finalNorm: finalNorm
+            case .lmHead: lmHead
+            }
         }
+        list += adapterTensors
+        for (i, layer) in layers.enumerated() { list += layer.named(configuration, prefix: BackboneTensors.layer(i)) }
         return list.sorted { $0.0 < $1.0 }
     }
 }

@@ -1,22 +1,13 @@
 import Foundation
+import MambaLM
 import TensorCore
 
 /// What the Mamba-1 and Mamba-2 blocks share in training (`MambaLayerTraining`, `Mamba2LayerTraining`): the
-/// frame h ← h + out_proj(mixer(in_proj(RMSNorm(h)))) around each family's mixer, and A = −exp(A_log).
+/// frame h ← h + out_proj(mixer(in_proj(RMSNorm(h)))) around each family's mixer (A = −exp(A_log) is MambaLM's `stateMatrix`).
 /// Legend: L length, D d_model, I in_proj outputs.
 enum BlockTraining {
-    /// A = −exp(A_log), element-wise (Mamba-1: [E, N]; Mamba-2: [H]).
-    static func A(_ aLog: Tensor) -> Tensor {
-        Tensor(shape: aLog.shape, data: aLog.data.map { -Foundation.exp($0) })
-    }
-
-    /// m[t, :] += v for every row t.
-    static func addRows(_ m: inout Tensor, _ v: Tensor) {
-        let c = m.columns
-        for t in 0..<m.rows { for j in 0..<c { m.data[t * c + j] += v.data[j] } }
-    }
-
-    static let inProjection = "mixer.in_proj", outProjection = "mixer.out_proj"
+    /// The LoRA modules of the block's frame (the same names in both families).
+    static let inProjection = MambaTensors.inProjection.module, outProjection = MambaTensors.outProjection.module
 
     /// The backward of the block's entry, projected = in_proj(RMSNorm(input)) (with in_proj's LoRA branch, if any),
     /// and of its residual path:

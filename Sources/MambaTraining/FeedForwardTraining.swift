@@ -5,22 +5,31 @@ import TensorCore
 /// biases (the official `nn.Sequential`, hence the checkpoint indices 0 and 2), forward and backward.
 /// `FeedForward` (MambaLM) is the immutable inference twin. Legend: R rows, D d_model.
 public struct FeedForwardParameters: Sendable {
-    public var weight0: Tensor   // [D, D]  {Q,K,V}_proj.0.weight
-    public var bias0: Tensor     // [D]     {Q,K,V}_proj.0.bias
-    public var weight2: Tensor   // [D, D]  {Q,K,V}_proj.2.weight
-    public var bias2: Tensor     // [D]     {Q,K,V}_proj.2.bias
+    public var weight0: Tensor   // [D, D]  FeedForwardTensors.weight0
+    public var bias0: Tensor     // [D]
+    public var weight2: Tensor   // [D, D]
+    public var bias2: Tensor     // [D]
 
     public init(weight0: Tensor, bias0: Tensor, weight2: Tensor, bias2: Tensor) {
         (self.weight0, self.bias0, self.weight2, self.bias2) = (weight0, bias0, weight2, bias2)
     }
 
-    init(_ w: WeightMap, prefix p: String) {
-        (weight0, bias0) = (w["\(p).0.weight"], w["\(p).0.bias"])
-        (weight2, bias2) = (w["\(p).2.weight"], w["\(p).2.bias"])
+    init(_ w: ModuleWeights<FeedForwardTensors>) {
+        (weight0, bias0) = (w.tensor(.weight0), w.tensor(.bias0))
+        (weight2, bias2) = (w.tensor(.weight2), w.tensor(.bias2))
     }
 
-    /// (checkpoint name suffix, tensor) pairs.
-    var named: [(String, Tensor)] { [("0.weight", weight0), ("0.bias", bias0), ("2.weight", weight2), ("2.bias", bias2)] }
+    /// (checkpoint name under `prefix`, tensor) pairs.
+    func named(prefix: String) -> [(String, Tensor)] {
+        FeedForwardTensors.named(weight0.columns, prefix: prefix) { t in
+            switch t {
+            case .weight0: weight0
+            case .bias0: bias0
+            case .weight2: weight2
+            case .bias2: bias2
+            }
+        }
+    }
 
     func zeros() -> FeedForwardParameters {
         var g = self

@@ -63,13 +63,13 @@ public enum Mamba2LayerTraining: LayerTraining {
         var dtRaw = ColumnBlocks.slice(projected, e + x, h)                                            // [L, H]
         let dtAdapted = adaptation.map { dtRaw.rows($0.rows) }                                        // [R, H]
         adaptation?.apply(to: &dtRaw)                                                                  // Eq. 8: dt·α + Θ
-        BlockTraining.addRows(&dtRaw, p.dtBias)
+        ColumnBlocks.addToEveryRow(&dtRaw, p.dtBias)
         var convState = Tensor(zeros: [x, c.convolutionKernel])
         let convOut = CausalConv1d.forward(xBC, weight: p.convolution, bias: p.convolutionBias, state: &convState)
         let (xs, B, C) = ssmInputs(convOut, c)
         var ssmState = Tensor(zeros: [e, c.stateSize])
         let (y, checkpoints) = StateSpaceDuality.chunkedSavingCheckpoints(
-            x: xs, delta: delta(dtRaw, c), A: BlockTraining.A(p.aLog), B: B, C: C, D: p.D, groups: c.numberOfGroups,
+            x: xs, delta: delta(dtRaw, c), A: stateMatrix(aLog: p.aLog), B: B, C: C, D: p.D, groups: c.numberOfGroups,
             chunkSize: c.chunkSize, state: &ssmState, chunk: checkpointSpacing(scanChunk, c))                                 // [L, E]
         let gated = GatedRMSNorm.forward(y, gate: z, weight: p.gatedNorm, groupSize: c.normGroupSize,
                                          epsilon: c.layerNormEpsilon, normBeforeGate: c.normBeforeGate) // [L, E]
@@ -100,22 +100,20 @@ public enum Mamba2LayerTraining: LayerTraining {
                               inputGradient: &dy, gateGradient: &dz, weightGradient: &g.gatedNorm)
         // The SSD scan.
         let (xs, B, C) = ssmInputs(tape.convOut, c)
-        let delta = delta(tape.dtRaw, c), a = BlockTraining.A(p.aLog)
-        var dx = Tensor(zeros: [l, e]), dDelta = Tensor(zeros: [l, h]), dA = Tensor(zeros: [h])
-        var dB = Tensor(zeros: [l, gn]), dC = Tensor(zeros: [l, gn]), dInitial = Tensor(zeros: [e, c.stateSize])
-        StateSpaceDuality.backward(x: xs, delta: delta, A: a, B: B, C: C, D: p.D, groups: c.numberOfGroups,
-                                   checkpoints: tape.checkpoints, chunk: checkpointSpacing(scanChunk, c), outputGradient: dy,
-                                   dx: &dx, dDelta: &dDelta, dA: &dA, dB: &dB, dC: &dC, dD: &g.D, dInitialState: &dInitial)
-        for i in 0..<h { g.aLog.data[i] += dA.data[i] * a.data[i] }                    // dA/dA_log = −exp(A_log) = A
+        let delta = delta(tape.dtRaw, c), a = stateMatrix(aLog: p.aLog)
+        var scan = StateSpaceDuality.backward(ScanInputs(x: xs, delta: delta, A: a, B: B, C: C, D: p.D), groups: c.numberOfGroups,
+                                              checkpoints: tape.checkpoints, chunk: checkpointSpacing(scanChunk, c), outputGradient: dy)
+        for i in 0..<h { g.D.data[i] += scan.D.data[i] }
+        for i in 0..<h { g.aLog.data[i] += scan.A.data[i] * a.data[i] }                // dA/dA_log = −exp(A_log) = A
         // Δ = clamp(softplus(dtRaw)): the clamp passes the gradient only where softplus(dtRaw) lies in
         // [lower, upper] (torch.clamp's rule, bounds included); dtRaw = in_proj's dt + dt_bias.
         if clamps(c) {
             var unclamped = tape.dtRaw
             Activations.softplus(&unclamped)
-            for i in 0..<dDelta.count where !c.timeStepLimit.contains(unclamped.data[i]) { dDelta.data[i] = 0 }
+            for i in 0..<scan.delta.count where !c.timeStepLimit.contains(unclamped.data[i]) { scan.delta.data[i] = 0 }
         }
         var dDtRaw = Tensor(zeros: [l, h])
-        Activations.softplusBackward(tape.dtRaw, outputGradient: dDelta, inputGradient: &dDtRaw)
+        Activations.softplusBackward(tape.dtRaw, outputGradient: scan.delta, inputGradient: &dDtRaw)
         for t in 0..<l { for j in 0..<h { g.dtBias.data[j] += dDtRaw.data[t * h + j] } }
         // dt = in_proj's dt except at the adapted rows (Eq. 8); dt_bias saw dδ unscaled.
         if let adaptation = tape.adaptation, let dtAdapted = tape.dtAdapted {
@@ -124,7 +122,7 @@ public enum Mamba2LayerTraining: LayerTraining {
         }
         // (x, B, C) = SiLU(conv1d(xBC))
         var dConvOut = Tensor(zeros: [l, c.convolutionDimension])
-        Activations.siluBackward(tape.convOut, outputGradient: ColumnBlocks.concatenate([dx, dB, dC]),
+        Activations.siluBackward(tape.convOut, outputGradient: ColumnBlocks.concatenate([scan.x, scan.B, scan.C]),
                                  inputGradient: &dConvOut)
         var dXBC = Tensor(zeros: [l, c.convolutionDimension])
         CausalConv1d.backward(tape.xBC, weight: p.convolution,

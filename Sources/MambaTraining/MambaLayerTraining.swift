@@ -23,7 +23,7 @@ public struct MambaLayerTape: Sendable {
 }
 
 public enum MambaLayerTraining: LayerTraining {
-    static let xProjection = "mixer.x_proj", dtProjection = "mixer.dt_proj"
+    static let xProjection = MambaTensors.xProjection.module, dtProjection = MambaTensors.dtProjection.module
 
     /// hidden [L, D] → (hidden [L, D], tape), from a zero conv and SSM state; `adaptation` (ReMamba stage 2)
     /// rewrites δ at its rows (Eq. 8).
@@ -43,11 +43,11 @@ public enum MambaLayerTraining: LayerTraining {
         let B = ColumnBlocks.slice(xDBL, r, n), C = ColumnBlocks.slice(xDBL, r + n, n)               // [L, N] each
         var deltaRaw = AdaptedLinear.forward(dtLowRank, weight: p.dtProjection, adapter: p.adapters[dtProjection]) // [L, E] W r
         adaptation?.apply(to: &deltaRaw)                                                              // Eq. 8: (W r)·α + Θ
-        BlockTraining.addRows(&deltaRaw, p.dtProjectionBias)
+        ColumnBlocks.addToEveryRow(&deltaRaw, p.dtProjectionBias)
         var delta = deltaRaw
         Activations.softplus(&delta)                                                                  // Δ = softplus(δ + b)
         var ssmState = Tensor(zeros: [e, n])
-        let (y, checkpoints) = SelectiveScan.forwardSavingCheckpoints(x: u, delta: delta, A: BlockTraining.A(p.aLog), B: B, C: C,
+        let (y, checkpoints) = SelectiveScan.forwardSavingCheckpoints(x: u, delta: delta, A: stateMatrix(aLog: p.aLog), B: B, C: C,
                                                                       D: p.D, state: &ssmState, chunk: scanChunk)
         var gated = y
         Activations.gate(&gated, by: z)                                                               // y · SiLU(z)
@@ -87,16 +87,14 @@ public enum MambaLayerTraining: LayerTraining {
         Activations.silu(&u)
         var delta = tape.deltaRaw
         Activations.softplus(&delta)
-        let a = BlockTraining.A(p.aLog)
-        var du = zerosLE, dDelta = zerosLE, dA = Tensor(zeros: a.shape)
-        var dB = Tensor(zeros: [l, n]), dC = Tensor(zeros: [l, n]), dInitial = Tensor(zeros: [e, n])
-        SelectiveScan.backward(x: u, delta: delta, A: a, B: tape.B, C: tape.C, D: p.D, checkpoints: tape.checkpoints,
-                               chunk: scanChunk, outputGradient: dy, dx: &du, dDelta: &dDelta, dA: &dA, dB: &dB, dC: &dC,
-                               dD: &g.D, dInitialState: &dInitial)
-        for i in 0..<dA.count { g.aLog.data[i] += dA.data[i] * a.data[i] }                  // dA/dA_log = −exp(A_log) = A
+        let a = stateMatrix(aLog: p.aLog)
+        var scan = SelectiveScan.backward(ScanInputs(x: u, delta: delta, A: a, B: tape.B, C: tape.C, D: p.D),
+                                          checkpoints: tape.checkpoints, chunk: scanChunk, outputGradient: dy)
+        for i in 0..<g.D.count { g.D.data[i] += scan.D.data[i] }
+        for i in 0..<scan.A.count { g.aLog.data[i] += scan.A.data[i] * a.data[i] }          // dA/dA_log = −exp(A_log) = A
         // Δ = softplus(δ + b), δ = W r except at the adapted rows (Eq. 8); the bias sees dδ unscaled.
         var dDeltaRaw = zerosLE
-        Activations.softplusBackward(tape.deltaRaw, outputGradient: dDelta, inputGradient: &dDeltaRaw)
+        Activations.softplusBackward(tape.deltaRaw, outputGradient: scan.delta, inputGradient: &dDeltaRaw)
         Linear.accumulateColumnSums(dDeltaRaw, into: &g.dtProjectionBias)
         if let adaptation = tape.adaptation {
             precondition(adaptationGradient != nil, "MambaLayerTraining.backward: an adapted block needs an adaptation gradient")
@@ -107,13 +105,13 @@ public enum MambaLayerTraining: LayerTraining {
         var dDtLowRank = Tensor(zeros: [l, r])
         AdaptedLinear.backward(tape.dtLowRank, weight: p.dtProjection, adapter: p.adapters[dtProjection], outputGradient: dDeltaRaw,
                                inputGradient: &dDtLowRank, weightGradient: &g.dtProjection, adapterGradient: &g.adapters[dtProjection])
-        // x_proj: u → (dtLowRank, B, C); u is also the scan's x, whose gradient du already holds.
-        let dXDBL = ColumnBlocks.concatenate([dDtLowRank, dB, dC])
+        // x_proj: u → (dtLowRank, B, C); u is also the scan's x, whose gradient scan.x already holds.
+        let dXDBL = ColumnBlocks.concatenate([dDtLowRank, scan.B, scan.C])
         AdaptedLinear.backward(u, weight: p.xProjection, adapter: p.adapters[xProjection], outputGradient: dXDBL,
-                               inputGradient: &du, weightGradient: &g.xProjection, adapterGradient: &g.adapters[xProjection])
+                               inputGradient: &scan.x, weightGradient: &g.xProjection, adapterGradient: &g.adapters[xProjection])
         // u = SiLU(conv1d(xIn))
         var dConvOut = zerosLE
-        Activations.siluBackward(tape.convOut, outputGradient: du, inputGradient: &dConvOut)
+        Activations.siluBackward(tape.convOut, outputGradient: scan.x, inputGradient: &dConvOut)
         var dXIn = zerosLE
         CausalConv1d.backward(tape.xIn, weight: p.convolution, initialState: Tensor(zeros: [e, c.convolutionKernel]),
                               outputGradient: dConvOut, inputGradient: &dXIn, weightGradient: &g.convolution,

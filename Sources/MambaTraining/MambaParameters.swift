@@ -7,49 +7,53 @@ import TensorCore
 /// gradients (`zeros()`), so a gradient has exactly a parameter's shape and name.
 /// Legend: D d_model, E d_inner, N d_state, R dt_rank, k conv_kernel.
 public struct MambaLayerParameters: Sendable {
-    public var norm: Tensor                 // [D]            norm.weight
-    public var inProjection: Tensor         // [2E, D]        mixer.in_proj.weight
-    public var inProjectionBias: Tensor?    // [2E]           mixer.in_proj.bias (use_bias)
-    public var convolution: Tensor          // [E, k]         mixer.conv1d.weight (checkpoint shape [E, 1, k])
-    public var convolutionBias: Tensor?     // [E]            mixer.conv1d.bias (use_conv_bias)
-    public var xProjection: Tensor          // [R + 2N, E]    mixer.x_proj.weight
-    public var dtProjection: Tensor         // [E, R]         mixer.dt_proj.weight
-    public var dtProjectionBias: Tensor     // [E]            mixer.dt_proj.bias
-    public var aLog: Tensor                 // [E, N]         mixer.A_log  (A = −exp(A_log))
-    public var D: Tensor                    // [E]            mixer.D
-    public var outProjection: Tensor        // [D, E]         mixer.out_proj.weight
-    public var outProjectionBias: Tensor?   // [D]            mixer.out_proj.bias (use_bias)
+    // Each property is the `MambaTensors` case of the same name (its checkpoint name and shape are declared there).
+    public var norm: Tensor                 // [D]
+    public var inProjection: Tensor         // [2E, D]
+    public var inProjectionBias: Tensor?    // [2E] (use_bias)
+    public var convolution: Tensor          // [E, k] (checkpoint shape [E, 1, k])
+    public var convolutionBias: Tensor?     // [E] (use_conv_bias)
+    public var xProjection: Tensor          // [R + 2N, E]
+    public var dtProjection: Tensor         // [E, R]
+    public var dtProjectionBias: Tensor     // [E]
+    public var aLog: Tensor                 // [E, N]  (A = −exp(A_log))
+    public var D: Tensor                    // [E]
+    public var outProjection: Tensor        // [D, E]
+    public var outProjectionBias: Tensor?   // [D] (use_bias)
     /// LoRA branches on the mixer's four Linear modules (BackboneParameters+Adapters).
     public var adapters: [String: LinearAdapter] = [:]
 
-    /// (checkpoint name suffix, tensor) pairs, in checkpoint shapes.
-    public func named(_ c: MambaConfiguration) -> [(String, Tensor)] {
-        var list: [(String, Tensor)] = [
-            ("norm.weight", norm), ("mixer.in_proj.weight", inProjection),
-            ("mixer.conv1d.weight", convolution.reshaped([c.innerSize, 1, c.convolutionKernel])),
-            ("mixer.x_proj.weight", xProjection), ("mixer.dt_proj.weight", dtProjection),
-            ("mixer.dt_proj.bias", dtProjectionBias), ("mixer.A_log", aLog), ("mixer.D", D),
-            ("mixer.out_proj.weight", outProjection),
-        ]
-        if let inProjectionBias { list.append(("mixer.in_proj.bias", inProjectionBias)) }
-        if let convolutionBias { list.append(("mixer.conv1d.bias", convolutionBias)) }
-        if let outProjectionBias { list.append(("mixer.out_proj.bias", outProjectionBias)) }
-        return list
+    public init(_ w: ModuleWeights<MambaTensors>) {
+        norm = w.tensor(.norm)
+        inProjection = w.tensor(.inProjection)
+        inProjectionBias = w.tensorIfPresent(.inProjectionBias)
+        convolution = w.tensor(.convolution)
+        convolutionBias = w.tensorIfPresent(.convolutionBias)
+        xProjection = w.tensor(.xProjection)
+        dtProjection = w.tensor(.dtProjection)
+        dtProjectionBias = w.tensor(.dtProjectionBias)
+        aLog = w.tensor(.aLog)
+        D = w.tensor(.D)
+        outProjection = w.tensor(.outProjection)
+        outProjectionBias = w.tensorIfPresent(.outProjectionBias)
     }
 
-    public init(_ w: WeightMap, prefix p: String, configuration c: MambaConfiguration) {
-        norm = w["\(p).norm.weight"]
-        inProjection = w["\(p).mixer.in_proj.weight"]
-        inProjectionBias = w.tensorIfPresent("\(p).mixer.in_proj.bias")
-        convolution = w["\(p).mixer.conv1d.weight"].reshaped([c.innerSize, c.convolutionKernel])
-        convolutionBias = w.tensorIfPresent("\(p).mixer.conv1d.bias")
-        xProjection = w["\(p).mixer.x_proj.weight"]
-        dtProjection = w["\(p).mixer.dt_proj.weight"]
-        dtProjectionBias = w["\(p).mixer.dt_proj.bias"]
-        aLog = w["\(p).mixer.A_log"]
-        D = w["\(p).mixer.D"]
-        outProjection = w["\(p).mixer.out_proj.weight"]
-        outProjectionBias = w.tensorIfPresent("\(p).mixer.out_proj.bias")
+    /// The tensor `t` declares (nil for an optional bias the configuration has not).
+    public subscript(t: MambaTensors) -> Tensor? {
+        switch t {
+        case .norm: norm
+        case .inProjection: inProjection
+        case .inProjectionBias: inProjectionBias
+        case .convolution: convolution
+        case .convolutionBias: convolutionBias
+        case .xProjection: xProjection
+        case .dtProjection: dtProjection
+        case .dtProjectionBias: dtProjectionBias
+        case .aLog: aLog
+        case .D: D
+        case .outProjection: outProjection
+        case .outProjectionBias: outProjectionBias
+        }
     }
 
     /// Same shapes, all zeros (a gradient accumulator).
@@ -68,11 +72,10 @@ public struct MambaLayerParameters: Sendable {
 public typealias MambaParameters = BackboneParameters<MambaLayerParameters>
 
 extension MambaLayerParameters: TrainableLayer {
+    public typealias Inference = MambaLayer
     public typealias Training = MambaLayerTraining
-    public typealias Model = MambaModel
-    public static func deltaOffsetSize(_ c: MambaConfiguration) -> Int { c.innerSize }
-    public static var adaptableModules: [String] { [BlockTraining.inProjection, MambaLayerTraining.xProjection, MambaLayerTraining.dtProjection, BlockTraining.outProjection] }
+    public static var adaptableModules: [String] {
+        [MambaTensors.inProjection, .xProjection, .dtProjection, .outProjection].map(\.module)
+    }
     public static var officialScalesImportanceGradient: Bool { true }
-    public static func configuration(_ file: ModelConfiguration) -> MambaConfiguration? { file.mamba }
-    public static var otherFamilyMessage: String { "this is not a Mamba (v1) configuration; use Mamba2Parameters for Mamba-2" }
 }

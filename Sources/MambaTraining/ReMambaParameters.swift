@@ -8,10 +8,10 @@ import TensorCore
 /// Legend: D d_model, E d_inner, C = Θ_l's size (Mamba-1: E; Mamba-2: heads).
 public struct ReMambaParameters<Base: TrainableBackbone>: Sendable {
     public var base: Base
-    public var query: FeedForwardParameters      // backbone.Q_proj.{0,2}.{weight,bias}
-    public var key: FeedForwardParameters        // backbone.K_proj.*
-    public var value: FeedForwardParameters      // backbone.V_proj.*
-    /// Θ_l, one [C] per layer: backbone.layers.N.mixer.ret_bias.param (the paper's Θ is `deltaOffset` in code; docs/ARCHITECTURE.md).
+    public var query: FeedForwardParameters      // ReMambaModules.query
+    public var key: FeedForwardParameters        // ReMambaModules.key
+    public var value: FeedForwardParameters      // ReMambaModules.value
+    /// Θ_l, one [C] per layer: `DeltaOffsetTensors` under each layer (the paper's Θ is `deltaOffset` in code; docs/ARCHITECTURE.md).
     public var deltaOffsets: [Tensor]
 
     public var configuration: Base.Configuration { base.configuration }
@@ -19,15 +19,18 @@ public struct ReMambaParameters<Base: TrainableBackbone>: Sendable {
     /// From a strictly loaded weight map holding the base's and ReMamba's tensors.
     public init(weights w: WeightMap, configuration c: Base.Configuration) {
         base = Base(weights: w, configuration: c)
-        query = FeedForwardParameters(w, prefix: "backbone.Q_proj")
-        key = FeedForwardParameters(w, prefix: "backbone.K_proj")
-        value = FeedForwardParameters(w, prefix: "backbone.V_proj")
-        deltaOffsets = (0..<base.layerCount).map { w["backbone.layers.\($0).mixer.ret_bias.param"] }
+        let d = base.embeddings.columns                                // D
+        func module(_ m: ReMambaModules) -> FeedForwardParameters { FeedForwardParameters(ModuleWeights(w, prefix: m.rawValue, configuration: d)) }
+        (query, key, value) = (module(.query), module(.key), module(.value))
+        let size = base.deltaOffsetSize
+        deltaOffsets = (0..<base.layerCount).map {
+            ModuleWeights<DeltaOffsetTensors>(w, prefix: BackboneTensors.layer($0), configuration: size).tensor(.deltaOffset)
+        }
     }
 
     /// Loads a ReMamba checkpoint directory of the base's family, with the strict checks of `ModelLoader`.
     public init(directory: ModelDirectory) throws {
-        guard directory.tensorFiles["backbone.Q_proj.0.weight"] != nil else {
+        guard directory.tensorFiles[ReMambaModules.marker] != nil else {
             throw CompressionError.notAReMambaCheckpoint(directory: directory.url.path)
         }
         let (weights, c) = try Base.loadWeights(directory, reMamba: true)
@@ -68,10 +71,12 @@ public struct ReMambaParameters<Base: TrainableBackbone>: Sendable {
     /// its `named`; a tied lm_head appears once, as backbone.embeddings.weight).
     public var named: [(String, Tensor)] {
         var list = base.named
-        for (name, projection) in [("Q_proj", query), ("K_proj", key), ("V_proj", value)] {
-            list += projection.named.map { ("backbone.\(name).\($0.0)", $0.1) }
+        for (module, projection) in [(ReMambaModules.query, query), (.key, key), (.value, value)] {
+            list += projection.named(prefix: module.rawValue)
         }
-        for (i, offset) in deltaOffsets.enumerated() { list.append(("backbone.layers.\(i).mixer.ret_bias.param", offset)) }
+        for (i, offset) in deltaOffsets.enumerated() {
+            list += DeltaOffsetTensors.named(offset.count, prefix: BackboneTensors.layer(i)) { _ in offset }
+        }
         return list.sorted { $0.0 < $1.0 }
     }
 }

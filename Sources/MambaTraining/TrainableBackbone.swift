@@ -61,17 +61,13 @@ extension TrainableBackbone {
         self.init(weights: weights, configuration: configuration)
     }
 
-    /// ReMamba's tensors in a checkpoint of this family.
-    static func reMambaWeights(hiddenSize: Int, layers: Int, deltaOffsetSize: Int) -> [String: [Int]] {
-        ReMambaModel<MambaModel>.expectedWeights(hiddenSize: hiddenSize, layers: layers, deltaOffsetSize: deltaOffsetSize)
-    }
 }
 
 extension BackboneParameters: TrainableBackbone {
     public var layerCount: Int { layers.count }
     public var layerNormEpsilon: Float { configuration.layerNormEpsilon }
     public var vocabularySize: Int { configuration.vocabularySize }
-    public var deltaOffsetSize: Int { Layer.deltaOffsetSize(configuration) }
+    public var deltaOffsetSize: Int { Layer.Inference.deltaOffsetSize(configuration) }
     public static var officialScalesImportanceGradient: Bool { Layer.officialScalesImportanceGradient }
 
     public static func untied(_ c: Layer.Configuration) -> Layer.Configuration {
@@ -96,14 +92,14 @@ extension BackboneParameters: TrainableBackbone {
     }
 
     public static func loadWeights(_ directory: ModelDirectory, reMamba: Bool) throws -> (WeightMap, Layer.Configuration) {
-        guard let c = Layer.configuration(directory.configuration) else {
+        guard let c = Layer.Inference.configuration(directory.configuration) else {
             throw LoadingError.unsupported(path: directory.url.appendingPathComponent("config.json").path,
-                                           what: Layer.otherFamilyMessage)
+                                           what: "this is not a \(Layer.Inference.familyName) configuration; use the parameters of its family "
+                                               + "(MambaParameters for Mamba (v1), Mamba2Parameters for Mamba2)")
         }
-        let extra = reMamba ? reMambaWeights(hiddenSize: c.hiddenSize, layers: c.numberOfLayers,
-                                             deltaOffsetSize: Layer.deltaOffsetSize(c)) : [:]
-        let weights = try WeightMap.load(from: directory, expected: Layer.Model.expectedWeights(c).merging(extra) { a, _ in a },
-                                         sanitize: Layer.Model.sanitize(c))
+        let n = ModelLoader.CheckpointNames(BackboneModel<Layer.Inference>.self, c)
+        let weights = try WeightMap.load(from: directory, expected: reMamba ? n.plain.merging(n.extra) { a, _ in a } : n.plain,
+                                         sanitize: n.sanitize)
         return (weights, c)
     }
 }

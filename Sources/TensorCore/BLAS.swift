@@ -18,7 +18,7 @@ public enum BLAS {
                             alpha: Float = 1, beta: Float = 0, transposeA: Bool = false) {
         guard m > 0, n > 0 else { return }
         let lda = transposeA ? m : k, ldb = transposeB ? k : n, ldc = n
-        let pointers = (a: SendablePointer(a), b: SendablePointer(b), c: SendableMutablePointer(c))
+        let pointers = (a: SendablePointer(a), b: SendablePointer(b), c: SendablePointer(c))
         let workers = m * n * k < parallelThreshold ? 1 : Parallel.threads
         if workers > 1 && n >= 64 * workers {
             // Split the columns of C: each worker takes a band of op(B).
@@ -53,7 +53,7 @@ public enum BLAS {
                             y: UnsafeMutablePointer<Float>, alpha: Float = 1, beta: Float = 0) {
         guard m > 0 else { return }
         _ = singleThreaded
-        let pointers = (a: SendablePointer(a), x: SendablePointer(x), y: SendableMutablePointer(y))
+        let pointers = (a: SendablePointer(a), x: SendablePointer(x), y: SendablePointer(y))
         let granularity = m * n < parallelThreshold / 8 ? m : 64
         Parallel.forEachRange(m, granularity: granularity) { rows in
             cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(rows.count), Int32(n), alpha, pointers.a.p + rows.lowerBound * n,
@@ -63,20 +63,4 @@ public enum BLAS {
 
     /// The kernel family OpenBLAS chose (e.g. "Haswell", "SkylakeX"); OPENBLAS_CORETYPE overrides it.
     public static var coreName: String { String(cString: openblas_get_corename()) }
-}
-
-/// Raw pointers handed to worker closures; the workers touch disjoint parts.
-struct SendablePointer: @unchecked Sendable {
-    let p: UnsafePointer<Float>
-    init(_ p: UnsafePointer<Float>) { self.p = p }
-}
-
-struct SendableRawPointer: @unchecked Sendable {
-    let p: UnsafeMutableRawPointer
-    init(_ p: UnsafeMutableRawPointer) { self.p = p }
-}
-
-struct SendableMutablePointer: @unchecked Sendable {
-    let p: UnsafeMutablePointer<Float>
-    init(_ p: UnsafeMutablePointer<Float>) { self.p = p }
 }

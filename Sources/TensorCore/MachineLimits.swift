@@ -34,13 +34,13 @@ public enum MachineLimits {
         let buffer = UnsafeMutableRawPointer.allocate(byteCount: vectors * 64, alignment: 64)
         defer { buffer.deallocate() }
         buffer.initializeMemory(as: Float.self, repeating: 1, count: vectors * 16)
-        let base = SendableRawPointer(buffer)
+        let base = SendablePointer(buffer)
         var best = Double.infinity
         var sink: Float = 0
         let workers = Parallel.threads
         let sums = UnsafeMutablePointer<Float>.allocate(capacity: workers)
         defer { sums.deallocate() }
-        let out = SendableMutablePointer(sums)
+        let out = SendablePointer(sums)
         for _ in 0..<repeats {
             let t = seconds {
                 Parallel.forEachRange(workers) { range in

@@ -65,16 +65,22 @@ enum WeightEncoding {
     }
 }
 
-/// Float16 → Float32, 16 at a time. A small function of its own on purpose: here the standard library's
-/// generic SIMD conversion is inlined into the CPU's half-to-single instruction (vcvtph2ps); inlined into a
-/// large kernel, it is not (it becomes a call per vector).
+/// Float16 → Float32, 16 at a time, as the CPU's half-to-single instruction (vcvtph2ps). Written lane by
+/// lane on purpose: the scalar conversion is inlined and the loop vectorized everywhere, while the
+/// standard library's generic SIMD conversion stays a call per vector inside a kernel.
+@inline(__always)
+func widenHalves(_ p: UnsafeRawPointer) -> Float32x16 {
+    let h = p.loadUnaligned(as: SIMD16<Float16>.self)
+    var v = Float32x16()
+    for i in 0..<16 { v[i] = Float(h[i]) }
+    return v
+}
+
 enum HalfConversion {
-    @inline(never)
     static func convert(_ source: UnsafeRawPointer, count n: Int, into out: UnsafeMutablePointer<Float>) {
         var i = 0
         while i + 16 <= n {
-            UnsafeMutableRawPointer(out + i).storeBytes(of: Float32x16(source.loadUnaligned(fromByteOffset: 2 * i, as: SIMD16<Float16>.self)),
-                                                        as: Float32x16.self)
+            UnsafeMutableRawPointer(out + i).storeBytes(of: widenHalves(source + 2 * i), as: Float32x16.self)
             i += 16
         }
         while i < n { out[i] = Float(source.loadUnaligned(fromByteOffset: 2 * i, as: Float16.self)); i += 1 }

@@ -68,7 +68,7 @@ protocol ReMambaTraceable {
 extension ReMambaModel: ReMambaTraceable {
     func logitsWithTrace(prompt: [Int], fed: [Int]) throws -> (Tensor, Data) {
         try base.checkTokens(fed)
-        let stage2 = try stage2(for: prompt)
+        let stage2 = try runStage1(for: prompt)
         var state = makeState()
         var rows = [base.logits(runStage2(stage2, state: &state, keep: .all))]
         for id in fed { rows.append(step(id, state: &state).reshaped([1, vocabularySize])) }

@@ -121,7 +121,7 @@ final class AdapterTests: XCTestCase {
         // ReMamba end to end (stage 1 + stage 2 + three decoded steps) against the merged checkpoint.
         let ids = try outputs("tiny_a_remamba").integers("input_ids.L64")
         func run(_ model: ReMambaModel<MambaModel>) throws -> (Tensor, [Int]) {
-            let stage2 = try model.stage2(for: Array(ids[0..<60]))
+            let stage2 = try model.runStage1(for: Array(ids[0..<60]))
             var state = model.makeState()
             var rows = [model.base.logits(model.runStage2(stage2, state: &state, keep: .all))]
             for id in ids[60...] { rows.append(model.step(id, state: &state).reshaped([1, model.vocabularySize])) }

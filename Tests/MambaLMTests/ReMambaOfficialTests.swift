@@ -62,7 +62,7 @@ final class ReMambaOfficialTests: XCTestCase {
                             states: Bool, logitTolerance: Float = 1e-4) throws {
         let prefix = "case.\(c.name)"
         let ids = try golden.integers("prompt.\(c.prompt).input_ids")
-        let stage2 = try remamba.stage2(for: ids)
+        let stage2 = try remamba.runStage1(for: ids)
         let compressed = stage2.compressed
         XCTAssertEqual(compressed.selected, try golden.integers("\(prefix).selected_index"), c.name)
         XCTAssertEqual(compressed.plan.stage2Length, c.dictionary["stage2_len"] as? Int, c.name)
@@ -108,7 +108,7 @@ final class ReMambaOfficialTests: XCTestCase {
         for c in errors {
             let remamba = try loadReMamba("remamba1_a", c.settings) as! ReMambaModel<MambaModel>
             let ids = try golden.integers("prompt.\(c.prompt).input_ids")
-            XCTAssertThrowsError(try remamba.stage2(for: ids), c.name) { error in
+            XCTAssertThrowsError(try remamba.runStage1(for: ids), c.name) { error in
                 guard case CompressionError.notEnoughRows = error else { return XCTFail("\(c.name): \(error)") }
                 XCTAssert("\(error)".contains("out of range"), "\(error)")
             }
@@ -129,7 +129,7 @@ final class ReMambaOfficialTests: XCTestCase {
             let remamba = try loadReMamba("remamba1_a", settings) as! ReMambaModel<MambaModel>
             let ids = try golden.integers("prompt.L\(c["L"]!).input_ids")
             var state = remamba.makeState()
-            let stage2 = try remamba.stage2(for: ids)
+            let stage2 = try remamba.runStage1(for: ids)
             let logits = remamba.base.logits(remamba.runStage2(stage2, state: &state, keep: .all))
             let expected = try golden.tensor(c["tensor"] as! String)
             // The official output is prefixed by L − L2 rows of raw embeddings (README step 9): compare the stage-2 rows.

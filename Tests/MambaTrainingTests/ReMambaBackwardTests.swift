@@ -38,7 +38,7 @@ final class ReMambaBackwardTests: XCTestCase {
         let (r, d) = (4, 6)
         let w = WeightMap(tensors: ["f.0.weight": TestInputs.normal([d, d], std: 0.5, seed: 71), "f.0.bias": TestInputs.normal([d], seed: 72),
                                     "f.2.weight": TestInputs.normal([d, d], std: 0.5, seed: 73), "f.2.bias": TestInputs.normal([d], seed: 74)])
-        let p = FeedForwardParameters(w, prefix: "f")
+        let p = FeedForwardParameters(ModuleWeights(w, prefix: "f", configuration: d))
         let x = TestInputs.normal([r, d], seed: 75), dy = TestInputs.normal([r, d], seed: 76)
         let (_, tape) = FeedForwardTraining.forward(x, p)
         var g = p.zeros()

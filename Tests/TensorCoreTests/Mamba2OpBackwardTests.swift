@@ -7,7 +7,7 @@ import TestSupport
 /// gated RMSNorm (finite differences, both gate orders). Legend: L length, H heads, P head_dim, G groups,
 /// N d_state, E = H·P.
 final class Mamba2OpBackwardTests: XCTestCase {
-    typealias Inputs = ScanInputs
+    typealias Inputs = ScanProblem
     typealias Gradients = ScanGradients
 
     func fast(_ i: Inputs, chunkSize: Int, chunk: Int) -> (y: Tensor, gradients: Gradients) {
@@ -15,19 +15,11 @@ final class Mamba2OpBackwardTests: XCTestCase {
         let (y, checkpoints) = StateSpaceDuality.chunkedSavingCheckpoints(
             x: i.x, delta: i.delta, A: i.A, B: i.B, C: i.C, D: i.D, groups: i.groups, chunkSize: chunkSize,
             state: &state, chunk: chunk)
-        var g = Gradients(i)
-        StateSpaceDuality.backward(x: i.x, delta: i.delta, A: i.A, B: i.B, C: i.C, D: i.D, groups: i.groups,
-                                   checkpoints: checkpoints, chunk: chunk, outputGradient: i.dy, dx: &g.x,
-                                   dDelta: &g.delta, dA: &g.A, dB: &g.B, dC: &g.C, dD: &g.D, dInitialState: &g.state)
-        return (y, g)
+        return (y, StateSpaceDuality.backward(i.inputs, groups: i.groups, checkpoints: checkpoints, chunk: chunk, outputGradient: i.dy))
     }
 
     func slow(_ i: Inputs) -> Gradients {
-        var g = Gradients(i)
-        StateSpaceDuality.backwardReference(x: i.x, delta: i.delta, A: i.A, B: i.B, C: i.C, D: i.D, groups: i.groups,
-                                            initialState: i.state, outputGradient: i.dy, dx: &g.x, dDelta: &g.delta,
-                                            dA: &g.A, dB: &g.B, dC: &g.C, dD: &g.D, dInitialState: &g.state)
-        return g
+        StateSpaceDuality.backwardReference(i.inputs, groups: i.groups, initialState: i.state, outputGradient: i.dy)
     }
 
     /// Every input against central differences of the Double recurrence, with 2 groups of 2 heads, a

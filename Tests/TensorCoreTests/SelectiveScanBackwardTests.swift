@@ -7,26 +7,18 @@ import TestSupport
 /// divide L and channels that do not fill the 16 lanes), against its slow twin (all states kept, Double),
 /// and independent of the checkpoint spacing.
 final class SelectiveScanBackwardTests: XCTestCase {
-    typealias Inputs = ScanInputs
+    typealias Inputs = ScanProblem
     typealias Gradients = ScanGradients
 
     func fast(_ i: Inputs, chunk: Int) -> (y: Tensor, gradients: Gradients) {
         var state = i.state
         let (y, checkpoints) = SelectiveScan.forwardSavingCheckpoints(x: i.x, delta: i.delta, A: i.A, B: i.B, C: i.C, D: i.D,
                                                                       state: &state, chunk: chunk)
-        var g = Gradients(i)
-        SelectiveScan.backward(x: i.x, delta: i.delta, A: i.A, B: i.B, C: i.C, D: i.D, checkpoints: checkpoints, chunk: chunk,
-                               outputGradient: i.dy, dx: &g.x, dDelta: &g.delta, dA: &g.A, dB: &g.B, dC: &g.C, dD: &g.D,
-                               dInitialState: &g.state)
-        return (y, g)
+        return (y, SelectiveScan.backward(i.inputs, checkpoints: checkpoints, chunk: chunk, outputGradient: i.dy))
     }
 
     func slow(_ i: Inputs) -> Gradients {
-        var g = Gradients(i)
-        SelectiveScan.backwardReference(x: i.x, delta: i.delta, A: i.A, B: i.B, C: i.C, D: i.D, initialState: i.state,
-                                        outputGradient: i.dy, dx: &g.x, dDelta: &g.delta, dA: &g.A, dB: &g.B, dC: &g.C,
-                                        dD: &g.D, dInitialState: &g.state)
-        return g
+        SelectiveScan.backwardReference(i.inputs, initialState: i.state, outputGradient: i.dy)
     }
 
     /// Tolerance as OpBackwardTests: 1e-4 of the gradient's scale + 1e-6; the scan's sums run over

@@ -10,7 +10,7 @@ final class SelectiveScanTests: XCTestCase {
     // y sums N terms more. 1e-5 of the largest output.
     static let tolerance: Float = 1e-5
 
-    typealias Inputs = ScanInputs
+    typealias Inputs = ScanProblem
 
     func run(_ i: Inputs, rows: Range<Int>? = nil, state: inout Tensor) -> Tensor {
         let r = rows ?? 0..<i.x.rows

@@ -12,8 +12,8 @@ final class StateSpaceDualityTests: XCTestCase {
     // term, well under 1e-5 of the largest output for L ≤ 100.
     static let tolerance: Float = 1e-5
 
-    /// Made by `ScanInputs.stateSpaceDuality` with deltaShift −1: Δ = softplus(N(0,1) − 1), mostly 0.1 … 1.
-    typealias Inputs = ScanInputs
+    /// Made by `ScanProblem.stateSpaceDuality` with deltaShift −1: Δ = softplus(N(0,1) − 1), mostly 0.1 … 1.
+    typealias Inputs = ScanProblem
 
     func chunked(_ i: Inputs, rows: Range<Int>? = nil, chunkSize: Int, state: inout Tensor) -> Tensor {
         let r = rows ?? 0..<i.x.rows

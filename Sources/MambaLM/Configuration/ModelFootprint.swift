@@ -23,14 +23,14 @@ public struct ModelFootprint: Sendable, Equatable {
             var globals = c
             globals.numberOfLayers = 0
             numberOfLayers = c.numberOfLayers
-            (global, layer) = (parameters(MambaModel.expectedWeights(globals)), parameters(MambaLayer.expectedWeights(c, prefix: "")))
+            (global, layer) = (parameters(MambaModel.expectedWeights(globals)), parameters(MambaTensors.expectedWeights(c, prefix: "")))
             // conv [E, K] + ssm [E, N]
             stateOfLayer = CheckedSize.product(c.expand, c.hiddenSize, CheckedSize.sum(c.stateSize, c.convolutionKernel))
         case .mamba2(let c):
             var globals = c
             globals.numberOfLayers = 0
             numberOfLayers = c.numberOfLayers
-            (global, layer) = (parameters(Mamba2Model.expectedWeights(globals)), parameters(Mamba2Layer.expectedWeights(c, prefix: "")))
+            (global, layer) = (parameters(Mamba2Model.expectedWeights(globals)), parameters(Mamba2Tensors.expectedWeights(c, prefix: "")))
             // ssm [H, P, N] + conv [E + 2·G·N, K]
             stateOfLayer = CheckedSize.sum(CheckedSize.product(c.numberOfHeads, c.headDimension, c.stateSize),
                                            CheckedSize.product(c.convolutionDimension, c.convolutionKernel))
@@ -38,7 +38,7 @@ public struct ModelFootprint: Sendable, Equatable {
             var globals = c
             globals.numberOfLayers = 0
             numberOfLayers = c.numberOfLayers
-            (global, layer) = (parameters(LlamaModel.expectedWeights(globals)), parameters(LlamaLayer.expectedWeights(c, prefix: "")))
+            (global, layer) = (parameters(LlamaModel.expectedWeights(globals)), parameters(LlamaTensors.expectedWeights(c, prefix: "")))
             stateOfLayer = 0  // no recurrent state: the key/value cache grows with the context instead
         }
         parameterCount = CheckedSize.sum(global, CheckedSize.product(layer, numberOfLayers))

@@ -30,9 +30,9 @@ struct AdapterMergePlan {
         scale = adapter.configuration.scale
 
         enum Target { case tensor(String), dropped, unknown }
-        let tied = expected["lm_head.weight"] == nil
+        let tied = expected[BackboneTensors.lmHead.rawValue] == nil
         func target(_ checkpointName: String) -> Target {
-            let name = tied && checkpointName == "lm_head.weight" ? "backbone.embeddings.weight" : checkpointName
+            let name = tied && checkpointName == BackboneTensors.lmHead.rawValue ? BackboneTensors.embeddings.rawValue : checkpointName
             guard let modelName = sanitize(name) else { return .dropped }
             return expected[modelName] != nil ? .tensor(modelName) : .unknown
         }
@@ -89,7 +89,7 @@ struct AdapterMergePlan {
                                    path: String) throws(LoadingError) {
         guard case .names(let names)? = targets else { return }
         var weights = expected
-        if tied { weights["lm_head.weight"] = expected["backbone.embeddings.weight"] }
+        if tied { weights[BackboneTensors.lmHead.rawValue] = expected[BackboneTensors.embeddings.rawValue] }
         for target in names {
             let matching = weights.filter { name, _ in
                 guard name.hasSuffix(".weight") else { return false }

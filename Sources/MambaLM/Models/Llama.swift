@@ -23,9 +23,8 @@ public struct LlamaModel: LanguageModel {
 
     /// Names and shapes of every tensor of the checkpoint, as Hugging Face names them.
     public static func expectedWeights(_ c: LlamaConfiguration) -> [String: [Int]] {
-        var w: [String: [Int]] = ["model.embed_tokens.weight": [c.vocabularySize, c.hiddenSize], "model.norm.weight": [c.hiddenSize]]
-        if !c.tieWordEmbeddings { w["lm_head.weight"] = [c.vocabularySize, c.hiddenSize] }
-        for i in 0..<c.numberOfLayers { w.merge(LlamaLayer.expectedWeights(c, prefix: "model.layers.\(i)")) { a, _ in a } }
+        var w = LlamaModelTensors.expectedWeights(c, prefix: "")
+        for i in 0..<c.numberOfLayers { w.merge(LlamaTensors.expectedWeights(c, prefix: LlamaModelTensors.layer(i))) { a, _ in a } }
         return w
     }
 
@@ -34,17 +33,18 @@ public struct LlamaModel: LanguageModel {
     public static func sanitize(_ c: LlamaConfiguration) -> (String) -> String? {
         { name in
             if name.hasSuffix(".self_attn.rotary_emb.inv_freq") { return nil }
-            if name == "lm_head.weight" && c.tieWordEmbeddings { return nil }
+            if name == LlamaModelTensors.lmHead.rawValue && c.tieWordEmbeddings { return nil }
             return name
         }
     }
 
     public init(weights: WeightMap, configuration c: LlamaConfiguration) {
         configuration = c
-        embeddings = weights.weight("model.embed_tokens.weight")
-        layers = (0..<c.numberOfLayers).map { LlamaLayer(weights, prefix: "model.layers.\($0)", configuration: c) }
-        finalNorm = weights["model.norm.weight"]
-        lmHead = c.tieWordEmbeddings ? embeddings : weights.weight("lm_head.weight")
+        let w = ModuleWeights<LlamaModelTensors>(weights, configuration: c)
+        embeddings = w.weight(.embeddings)
+        layers = (0..<c.numberOfLayers).map { LlamaLayer(ModuleWeights(weights, prefix: LlamaModelTensors.layer($0), configuration: c)) }
+        finalNorm = w.tensor(.finalNorm)
+        lmHead = c.tieWordEmbeddings ? embeddings : w.weight(.lmHead)
     }
 
     public init(directory: ModelDirectory) throws(LoadingError) {

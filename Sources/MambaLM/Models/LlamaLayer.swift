@@ -16,36 +16,17 @@ public struct LlamaLayer: Sendable {
     let down: Weight, downBias: Tensor?   // [D, I], [D]
     let configuration: LlamaConfiguration
 
-    static func expectedWeights(_ c: LlamaConfiguration, prefix p: String) -> [String: [Int]] {
-        let (d, i, q, kv) = (c.hiddenSize, c.intermediateSize, c.numberOfHeads * c.headDimension, c.numberOfKeyValueHeads * c.headDimension)
-        var w: [String: [Int]] = [
-            "\(p).input_layernorm.weight": [d], "\(p).post_attention_layernorm.weight": [d],
-            "\(p).self_attn.q_proj.weight": [q, d], "\(p).self_attn.k_proj.weight": [kv, d],
-            "\(p).self_attn.v_proj.weight": [kv, d], "\(p).self_attn.o_proj.weight": [d, q],
-            "\(p).mlp.gate_proj.weight": [i, d], "\(p).mlp.up_proj.weight": [i, d], "\(p).mlp.down_proj.weight": [d, i],
-        ]
-        if c.attentionBias {
-            w.merge(["\(p).self_attn.q_proj.bias": [q], "\(p).self_attn.k_proj.bias": [kv],
-                     "\(p).self_attn.v_proj.bias": [kv], "\(p).self_attn.o_proj.bias": [d]]) { a, _ in a }
-        }
-        if c.mlpBias {
-            w.merge(["\(p).mlp.gate_proj.bias": [i], "\(p).mlp.up_proj.bias": [i], "\(p).mlp.down_proj.bias": [d]]) { a, _ in a }
-        }
-        return w
-    }
-
-    init(_ weights: WeightMap, prefix p: String, configuration c: LlamaConfiguration) {
-        configuration = c
-        inputNorm = weights["\(p).input_layernorm.weight"]
-        postAttentionNorm = weights["\(p).post_attention_layernorm.weight"]
-        func linear(_ name: String) -> (Weight, Tensor?) { (weights.weight("\(p).\(name).weight"), weights.tensorIfPresent("\(p).\(name).bias")) }
-        (query, queryBias) = linear("self_attn.q_proj")
-        (key, keyBias) = linear("self_attn.k_proj")
-        (value, valueBias) = linear("self_attn.v_proj")
-        (output, outputBias) = linear("self_attn.o_proj")
-        (gate, gateBias) = linear("mlp.gate_proj")
-        (up, upBias) = linear("mlp.up_proj")
-        (down, downBias) = linear("mlp.down_proj")
+    init(_ w: ModuleWeights<LlamaTensors>) {
+        configuration = w.configuration
+        inputNorm = w.tensor(.inputNorm)
+        postAttentionNorm = w.tensor(.postAttentionNorm)
+        (query, queryBias) = (w.weight(.query), w.tensorIfPresent(.queryBias))
+        (key, keyBias) = (w.weight(.key), w.tensorIfPresent(.keyBias))
+        (value, valueBias) = (w.weight(.value), w.tensorIfPresent(.valueBias))
+        (output, outputBias) = (w.weight(.output), w.tensorIfPresent(.outputBias))
+        (gate, gateBias) = (w.weight(.gate), w.tensorIfPresent(.gateBias))
+        (up, upBias) = (w.weight(.up), w.tensorIfPresent(.upBias))
+        (down, downBias) = (w.weight(.down), w.tensorIfPresent(.downBias))
     }
 
     func makeCache() -> KeyValueCache {
@@ -81,4 +62,54 @@ public struct LlamaLayer: Sendable {
 func add(_ a: inout Tensor, _ b: Tensor) {
     precondition(a.shape == b.shape, "add: \(a.shape) + \(b.shape)")
     for i in 0..<a.count { a.data[i] += b.data[i] }
+}
+
+/// The tensors of a Llama decoder layer under model.layers.N, as Hugging Face names them.
+public enum LlamaTensors: String, CheckpointTensors {
+    case inputNorm = "input_layernorm.weight", postAttentionNorm = "post_attention_layernorm.weight"
+    case query = "self_attn.q_proj.weight", queryBias = "self_attn.q_proj.bias"
+    case key = "self_attn.k_proj.weight", keyBias = "self_attn.k_proj.bias"
+    case value = "self_attn.v_proj.weight", valueBias = "self_attn.v_proj.bias"
+    case output = "self_attn.o_proj.weight", outputBias = "self_attn.o_proj.bias"
+    case gate = "mlp.gate_proj.weight", gateBias = "mlp.gate_proj.bias"
+    case up = "mlp.up_proj.weight", upBias = "mlp.up_proj.bias"
+    case down = "mlp.down_proj.weight", downBias = "mlp.down_proj.bias"
+
+    public func shape(_ c: LlamaConfiguration) -> TensorShape? {
+        let (d, i, q, kv) = (c.hiddenSize, c.intermediateSize, c.numberOfHeads * c.headDimension, c.numberOfKeyValueHeads * c.headDimension)
+        let (attention, mlp) = (c.attentionBias, c.mlpBias)
+        switch self {
+        case .inputNorm, .postAttentionNorm: return [d]
+        case .query: return [q, d]
+        case .key, .value: return [kv, d]
+        case .output: return [d, q]
+        case .gate, .up: return [i, d]
+        case .down: return [d, i]
+        case .queryBias: return attention ? [q] : nil
+        case .keyBias, .valueBias: return attention ? [kv] : nil
+        case .outputBias: return attention ? [d] : nil
+        case .gateBias, .upBias: return mlp ? [i] : nil
+        case .downBias: return mlp ? [d] : nil
+        }
+    }
+
+    public static let streamed: Set<LlamaTensors> = [.query, .key, .value, .output, .gate, .up, .down]
+}
+
+/// The tensors of a Llama checkpoint around its layers.
+public enum LlamaModelTensors: String, CheckpointTensors {
+    case embeddings = "model.embed_tokens.weight", finalNorm = "model.norm.weight", lmHead = "lm_head.weight"
+
+    public func shape(_ c: LlamaConfiguration) -> TensorShape? {
+        switch self {
+        case .embeddings: [c.vocabularySize, c.hiddenSize]
+        case .finalNorm: [c.hiddenSize]
+        case .lmHead: c.tieWordEmbeddings ? nil : [c.vocabularySize, c.hiddenSize]
+        }
+    }
+
+    public static let streamed: Set<LlamaModelTensors> = [.embeddings, .lmHead]
+
+    /// The prefix of layer `i`'s tensors.
+    public static func layer(_ i: Int) -> String { "model.layers.\(i)" }
 }

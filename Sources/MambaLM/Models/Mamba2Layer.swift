@@ -7,7 +7,7 @@ import TensorCore
 ///
 /// State (`LayerState`): conv [X, k] (the last k inputs of the conv, newest in column k−1, HF's
 /// `conv_state`), ssm [H·P, N] (head h owns rows h·P ..< (h+1)·P; HF's `ssm_state` [H, P, N] flattened).
-public struct Mamba2Layer: Sendable {
+public struct Mamba2Layer: BackboneLayer {
     /// How the SSM runs over more than one position. Both give the same result (to float rounding);
     /// one position always runs the recurrence.
     public enum Scan: Sendable {
@@ -30,40 +30,22 @@ public struct Mamba2Layer: Sendable {
     let outProjectionBias: Tensor?
     let configuration: Mamba2Configuration
 
-    static func expectedWeights(_ c: Mamba2Configuration, prefix p: String) -> [String: [Int]] {
-        let (d, e, x, h, k) = (c.hiddenSize, c.innerSize, c.convolutionDimension, c.numberOfHeads, c.convolutionKernel)
-        var w: [String: [Int]] = [
-            "\(p).norm.weight": [d],
-            "\(p).mixer.in_proj.weight": [c.inProjectionSize, d],
-            "\(p).mixer.conv1d.weight": [x, 1, k],
-            "\(p).mixer.dt_bias": [h],
-            "\(p).mixer.A_log": [h],
-            "\(p).mixer.D": [h],
-            "\(p).mixer.norm.weight": [e],
-            "\(p).mixer.out_proj.weight": [d, e],
-        ]
-        if c.useBias { w["\(p).mixer.in_proj.bias"] = [c.inProjectionSize]; w["\(p).mixer.out_proj.bias"] = [d] }
-        if c.useConvolutionBias { w["\(p).mixer.conv1d.bias"] = [x] }
-        return w
+    public init(_ w: ModuleWeights<Mamba2Tensors>) {
+        configuration = w.configuration
+        norm = w.tensor(.norm)
+        inProjection = w.weight(.inProjection)
+        inProjectionBias = w.tensorIfPresent(.inProjectionBias)
+        convolution = w.tensor(.convolution)
+        convolutionBias = w.tensorIfPresent(.convolutionBias)
+        dtBias = w.tensor(.dtBias)
+        A = stateMatrix(aLog: w.tensor(.aLog))
+        D = w.tensor(.D)
+        gatedNorm = w.tensor(.gatedNorm)
+        outProjection = w.weight(.outProjection)
+        outProjectionBias = w.tensorIfPresent(.outProjectionBias)
     }
 
-    init(_ weights: WeightMap, prefix p: String, configuration c: Mamba2Configuration) {
-        configuration = c
-        norm = weights["\(p).norm.weight"]
-        inProjection = weights.weight("\(p).mixer.in_proj.weight")
-        inProjectionBias = weights.tensorIfPresent("\(p).mixer.in_proj.bias")
-        convolution = weights["\(p).mixer.conv1d.weight"].reshaped([c.convolutionDimension, c.convolutionKernel])
-        convolutionBias = weights.tensorIfPresent("\(p).mixer.conv1d.bias")
-        dtBias = weights["\(p).mixer.dt_bias"]
-        let aLog = weights["\(p).mixer.A_log"]
-        A = Tensor(shape: aLog.shape, data: aLog.data.map { -Foundation.exp($0) })
-        D = weights["\(p).mixer.D"]
-        gatedNorm = weights["\(p).mixer.norm.weight"]
-        outProjection = weights.weight("\(p).mixer.out_proj.weight")
-        outProjectionBias = weights.tensorIfPresent("\(p).mixer.out_proj.bias")
-    }
-
-    func makeState() -> LayerState {
+    public func makeState() -> LayerState {
         let c = configuration
         return LayerState(conv: Tensor(zeros: [c.convolutionDimension, c.convolutionKernel]),
                           ssm: Tensor(zeros: [c.innerSize, c.stateSize]))
@@ -72,30 +54,31 @@ public struct Mamba2Layer: Sendable {
     /// hidden [L, D] → hidden [L, D], carrying `state` across calls. `adapt`, when given, rewrites dt
     /// [L, H] (in_proj's dt columns, before dt_bias and softplus) at the positions it covers (ReMamba2,
     /// Eq. 8 per head: δ = dt·α + Θ_l).
-    func forward(_ hidden: Tensor, state: inout LayerState, scan: Scan = .chunked,
-                 adapt: ((inout Tensor) -> Void)? = nil) -> Tensor {
-        LayerState.withBatch(of: &state) { forward(hidden, states: &$0, segments: [0..<hidden.rows], scan: scan, adapt: adapt) }
+    public func forward(_ hidden: Tensor, state: inout LayerState, options: Options = Options(),
+                        adapt: ((inout Tensor) -> Void)? = nil) -> Tensor {
+        LayerState.withBatch(of: &state) { forward(hidden, states: &$0, segments: [0..<hidden.rows], options: options, adapt: adapt) }
     }
 
     /// The rows of `hidden` [L, D] split into `segments`, segment s a sequence carried by `states[s]` (one
     /// segment: a prompt; one row each: a batch of decoding sequences).
-    func forward(_ hidden: Tensor, states: inout [LayerState], segments: [Range<Int>], scan: Scan = .chunked,
-                 adapt: ((inout Tensor) -> Void)? = nil) -> Tensor {
+    public func forward(_ hidden: Tensor, states: inout [LayerState], segments: [Range<Int>], options: Options = Options(),
+                        adapt: ((inout Tensor) -> Void)? = nil) -> Tensor {
         let c = configuration
+        let scan = options.scan
         let (e, h, gn) = (c.innerSize, c.numberOfHeads, c.numberOfGroups * c.stateSize)
         let normed = RMSNorm.forward(hidden, weight: norm, epsilon: c.layerNormEpsilon)           // [L, D]
         let projected = Linear.forward(normed, weight: inProjection, bias: inProjectionBias)    // [L, E + X + H]
-        let (z, xBCdt) = splitColumns(projected, e, e + 2 * gn + h)                             // z [L, E]
-        let (xBC, dt) = splitColumns(xBCdt, e + 2 * gn, h)                                      // [L, X], [L, H]
+        let (z, xBCdt) = ColumnBlocks.split(projected, e, e + 2 * gn + h)                             // z [L, E]
+        let (xBC, dt) = ColumnBlocks.split(xBCdt, e + 2 * gn, h)                                      // [L, X], [L, H]
         var convolved = xBC.bySegments(segments) { s, _, x in
             CausalConv1d.forward(x, weight: convolution, bias: convolutionBias, state: &states[s].conv)
         }
         Activations.silu(&convolved)                                                            // [L, X]
-        let (x, BC) = splitColumns(convolved, e, 2 * gn)                                        // x [L, E]
-        let (B, C) = splitColumns(BC, gn, gn)                                                   // [L, G·N] each
+        let (x, BC) = ColumnBlocks.split(convolved, e, 2 * gn)                                        // x [L, E]
+        let (B, C) = ColumnBlocks.split(BC, gn, gn)                                                   // [L, G·N] each
         var delta = dt
         adapt?(&delta)
-        addRowVector(&delta, dtBias)
+        ColumnBlocks.addToEveryRow(&delta, dtBias)
         Activations.softplus(&delta)                                                            // Δ [L, H]
         clamp(&delta, to: c.timeStepLimit)
         let y = x.bySegments(segments) { s, rows, x in                                          // [L, E]
@@ -119,4 +102,51 @@ public struct Mamba2Layer: Sendable {
         if limit.lowerBound <= 0 && limit.upperBound == .infinity { return }
         for i in 0..<delta.count { delta.data[i] = min(max(delta.data[i], limit.lowerBound), limit.upperBound) }
     }
+}
+
+extension Mamba2Layer {
+    /// How the layers run a prompt: the chunked SSD, or the recurrence (its slow twin).
+    public struct Options: LayerOptions {
+        public var scan: Scan = .chunked
+        public init() {}
+    }
+
+    public static func deltaOffsetSize(_ c: Mamba2Configuration) -> Int { c.numberOfHeads }
+    public static func configuration(_ file: ModelConfiguration) -> Mamba2Configuration? { file.mamba2 }
+    public static var familyName: String { "Mamba2" }
+}
+
+/// The tensors of a Mamba-2 block under backbone.layers.N, as Hugging Face names them: the one declaration
+/// that inference (`Mamba2Layer`), training (`Mamba2LayerParameters`) and the exporters read.
+public enum Mamba2Tensors: String, CheckpointTensors {
+    case norm = "norm.weight"                           // [D]
+    case inProjection = "mixer.in_proj.weight"          // [E + X + H, D]
+    case inProjectionBias = "mixer.in_proj.bias"        // [E + X + H] (use_bias)
+    case convolution = "mixer.conv1d.weight"            // [X, 1, k], used as [X, k]
+    case convolutionBias = "mixer.conv1d.bias"          // [X] (use_conv_bias)
+    case dtBias = "mixer.dt_bias"                       // [H]
+    case aLog = "mixer.A_log"                           // [H], A = −exp(A_log), a scalar per head
+    case D = "mixer.D"                                  // [H]
+    case gatedNorm = "mixer.norm.weight"                // [E]
+    case outProjection = "mixer.out_proj.weight"        // [D, E]
+    case outProjectionBias = "mixer.out_proj.bias"      // [D] (use_bias)
+
+    public func shape(_ c: Mamba2Configuration) -> TensorShape? {
+        let (d, e, x, h, k) = (c.hiddenSize, c.innerSize, c.convolutionDimension, c.numberOfHeads, c.convolutionKernel)
+        switch self {
+        case .norm: return [d]
+        case .inProjection: return [c.inProjectionSize, d]
+        case .inProjectionBias: return c.useBias ? [c.inProjectionSize] : nil
+        case .convolution: return TensorShape(checkpoint: [x, 1, k], code: [x, k])
+        case .convolutionBias: return c.useConvolutionBias ? [x] : nil
+        case .dtBias: return [h]
+        case .aLog: return [h]
+        case .D: return [h]
+        case .gatedNorm: return [e]
+        case .outProjection: return [d, e]
+        case .outProjectionBias: return c.useBias ? [d] : nil
+        }
+    }
+
+    public static let streamed: Set<Mamba2Tensors> = [.inProjection, .outProjection]
 }

@@ -13,19 +13,15 @@ import TensorCore
 public enum ModelInitialization {
     public static func weights(_ configuration: ModelConfiguration, includeReMamba: Bool, seed: UInt64) -> WeightMap {
         var generator = SeededGenerator(seed: seed)
-        let (expected, layers, deltaOffsetSize, hiddenSize): ([String: [Int]], Int, Int, Int)
+        let names: ModelLoader.CheckpointNames, layers: Int
         switch configuration.architecture {
-        case .mamba(let c): (expected, layers, deltaOffsetSize, hiddenSize) = (MambaModel.expectedWeights(c), c.numberOfLayers, c.innerSize, c.hiddenSize)
-        case .mamba2(let c): (expected, layers, deltaOffsetSize, hiddenSize) = (Mamba2Model.expectedWeights(c), c.numberOfLayers, c.numberOfHeads, c.hiddenSize)
+        case .mamba(let c): (names, layers) = (ModelLoader.CheckpointNames(MambaModel.self, c), c.numberOfLayers)
+        case .mamba2(let c): (names, layers) = (ModelLoader.CheckpointNames(Mamba2Model.self, c), c.numberOfLayers)
         case .llama(let c):
             precondition(!includeReMamba, "ReMamba's modules belong to Mamba models")
             return llamaWeights(c, seed: seed)
         }
-        var all = expected
-        if includeReMamba {
-            all.merge(ReMambaModel<MambaModel>.expectedWeights(hiddenSize: hiddenSize, layers: layers,
-                                                                deltaOffsetSize: deltaOffsetSize)) { a, _ in a }
-        }
+        let all = includeReMamba ? names.plain.merging(names.extra) { a, _ in a } : names.plain
         let kernel = all.first { $0.key.hasSuffix("conv1d.weight") }?.value.last ?? 1
         var tensors: [String: Tensor] = [:]
         // Sorted, so that the same seed gives the same weights whatever the dictionary order.

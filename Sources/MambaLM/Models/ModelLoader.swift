@@ -12,13 +12,9 @@ public enum ModelLoader {
                             adapter: PEFTAdapter? = nil, dtype: WeightType? = nil) throws -> any LanguageModel {
         switch directory.configuration.architecture {
         case .mamba(let c):
-            let names = names(MambaModel.self, MambaModel.expectedWeights(c), MambaModel.sanitize(c),
-                              hiddenSize: c.hiddenSize, layers: c.numberOfLayers, deltaOffsetSize: c.innerSize)
-            return try build(directory, names, compression: compression, adapter: adapter, dtype: dtype) { MambaModel(weights: $0, configuration: c) }
+            return try build(directory, MambaModel.self, c, compression: compression, adapter: adapter, dtype: dtype)
         case .mamba2(let c):
-            let names = names(Mamba2Model.self, Mamba2Model.expectedWeights(c), Mamba2Model.sanitize(c),
-                              hiddenSize: c.hiddenSize, layers: c.numberOfLayers, deltaOffsetSize: c.numberOfHeads)
-            return try build(directory, names, compression: compression, adapter: adapter, dtype: dtype) { Mamba2Model(weights: $0, configuration: c) }
+            return try build(directory, Mamba2Model.self, c, compression: compression, adapter: adapter, dtype: dtype)
         case .llama(let c):
             let config = directory.url.appendingPathComponent("config.json").path
             if compression != nil { throw LoadingError.unsupported(path: config, what: "--remamba with a Llama model (ReMamba compresses Mamba states)") }
@@ -33,12 +29,8 @@ public enum ModelLoader {
     public static func storedWeights(_ directory: ModelDirectory) throws -> WeightMap {
         let n: CheckpointNames
         switch directory.configuration.architecture {
-        case .mamba(let c):
-            n = names(MambaModel.self, MambaModel.expectedWeights(c), MambaModel.sanitize(c),
-                      hiddenSize: c.hiddenSize, layers: c.numberOfLayers, deltaOffsetSize: c.innerSize)
-        case .mamba2(let c):
-            n = names(Mamba2Model.self, Mamba2Model.expectedWeights(c), Mamba2Model.sanitize(c),
-                      hiddenSize: c.hiddenSize, layers: c.numberOfLayers, deltaOffsetSize: c.numberOfHeads)
+        case .mamba(let c): n = CheckpointNames(MambaModel.self, c)
+        case .mamba2(let c): n = CheckpointNames(Mamba2Model.self, c)
         case .llama(let c):
             return try WeightMap.load(from: directory, expected: LlamaModel.expectedWeights(c), sanitize: LlamaModel.sanitize(c))
         }
@@ -47,35 +39,37 @@ public enum ModelLoader {
     }
 
     /// A family's tensor names: the plain model's, ReMamba's extra modules, and the checkpoint renames.
-    struct CheckpointNames {
-        let plain: [String: [Int]]
-        let extra: [String: [Int]]
-        let sanitize: (String) -> String?
+    public struct CheckpointNames {
+        public let plain: [String: [Int]]
+        public let extra: [String: [Int]]
+        public let sanitize: (String) -> String?
+
+        public init<Layer>(_: BackboneModel<Layer>.Type, _ c: Layer.Configuration) {
+            plain = BackboneModel<Layer>.expectedWeights(c)
+            extra = ReMambaModel<BackboneModel<Layer>>.expectedWeights(hiddenSize: c.hiddenSize, layers: c.numberOfLayers,
+                                                                       deltaOffsetSize: Layer.deltaOffsetSize(c))
+            sanitize = BackboneModel<Layer>.sanitize(c)
+        }
 
         func hasReMamba(_ directory: ModelDirectory, adapter: PEFTAdapter?) -> Bool {
-            directory.tensorFiles["backbone.Q_proj.0.weight"] != nil || adapter?.providesWhole("backbone.Q_proj.0.weight") == true
+            directory.tensorFiles[ReMambaModules.marker] != nil || adapter?.providesWhole(ReMambaModules.marker) == true
         }
     }
 
-    static func names<Base: Backbone>(_: Base.Type, _ plain: [String: [Int]], _ sanitize: @escaping (String) -> String?,
-                                      hiddenSize: Int, layers: Int, deltaOffsetSize: Int) -> CheckpointNames {
-        CheckpointNames(plain: plain, extra: ReMambaModel<Base>.expectedWeights(hiddenSize: hiddenSize, layers: layers, deltaOffsetSize: deltaOffsetSize),
-                        sanitize: sanitize)
-    }
-
-    static func build<Base: Backbone>(_ directory: ModelDirectory, _ n: CheckpointNames, compression: CompressionSettings?,
-                                      adapter: PEFTAdapter?, dtype: WeightType?, make: (WeightMap) -> Base) throws -> any LanguageModel {
+    static func build<Layer>(_ directory: ModelDirectory, _ model: BackboneModel<Layer>.Type, _ c: Layer.Configuration,
+                             compression: CompressionSettings?, adapter: PEFTAdapter?, dtype: WeightType?) throws -> any LanguageModel {
+        let n = CheckpointNames(model, c)
         let hasReMamba = n.hasReMamba(directory, adapter: adapter)
         guard let compression else {
             // A ReMamba checkpoint run as the plain model: its extra tensors are left unread.
             let weights = try WeightMap.load(from: directory, adapter: adapter, expected: n.plain) { name in
                 hasReMamba && n.extra[name] != nil ? nil : n.sanitize(name)
             }
-            return make(StreamedMatrices.convert(weights, to: dtype))
+            return model.init(weights: StreamedMatrices.convert(weights, to: dtype), configuration: c)
         }
         guard hasReMamba else { throw CompressionError.notAReMambaCheckpoint(directory: directory.url.path) }
         let weights = StreamedMatrices.convert(try WeightMap.load(from: directory, adapter: adapter,
                                                                   expected: n.plain.merging(n.extra) { a, _ in a }, sanitize: n.sanitize), to: dtype)
-        return ReMambaModel(base: make(weights), weights: weights, settings: compression)
+        return ReMambaModel(base: model.init(weights: weights, configuration: c), weights: weights, settings: compression)
     }
 }

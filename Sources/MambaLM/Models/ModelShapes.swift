@@ -34,19 +34,20 @@ public enum ModelShape: String, CaseIterable, Sendable {
     /// holds the whole model in Float32).
     public func randomModel(seed: UInt64 = 0, dtype: WeightType = .f32) -> (any Backbone, WeightMap) {
         switch architecture {
-        case .mamba(let c):
-            let w = WeightMap.random(MambaModel.expectedWeights(c).merging(
-                ReMambaModel<MambaModel>.expectedWeights(hiddenSize: c.hiddenSize, layers: c.numberOfLayers, deltaOffsetSize: c.innerSize)) { a, _ in a },
-                seed: seed, dtype: dtype)
-            return (MambaModel(weights: w, configuration: c), w)
-        case .mamba2(let c):
-            let w = WeightMap.random(Mamba2Model.expectedWeights(c).merging(
-                ReMambaModel<Mamba2Model>.expectedWeights(hiddenSize: c.hiddenSize, layers: c.numberOfLayers, deltaOffsetSize: c.numberOfHeads)) { a, _ in a },
-                seed: seed, dtype: dtype)
-            return (Mamba2Model(weights: w, configuration: c), w)
+        case .mamba(let c): return randomModel(MambaModel.self, c, seed: seed, dtype: dtype)
+        case .mamba2(let c): return randomModel(Mamba2Model.self, c, seed: seed, dtype: dtype)
         case .llama:
             preconditionFailure("ModelShape has no Llama shapes (LlamaShape has)")
         }
+    }
+}
+
+extension ModelShape {
+    func randomModel<Layer>(_ model: BackboneModel<Layer>.Type, _ c: Layer.Configuration, seed: UInt64,
+                            dtype: WeightType) -> (any Backbone, WeightMap) {
+        let n = ModelLoader.CheckpointNames(model, c)
+        let w = WeightMap.random(n.plain.merging(n.extra) { a, _ in a }, seed: seed, dtype: dtype)
+        return (model.init(weights: w, configuration: c), w)
     }
 }
 

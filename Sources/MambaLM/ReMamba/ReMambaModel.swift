@@ -17,17 +17,20 @@ public struct ReMambaModel<Base: Backbone>: LanguageModel {
     /// The tensors ReMamba adds to its backbone's checkpoint.
     public static func expectedWeights(hiddenSize d: Int, layers: Int, deltaOffsetSize e: Int) -> [String: [Int]] {
         var w: [String: [Int]] = [:]
-        for name in ["Q_proj", "K_proj", "V_proj"] { w.merge(FeedForward.expectedWeights(prefix: "backbone.\(name)", size: d)) { a, _ in a } }
-        for i in 0..<layers { w["backbone.layers.\(i).mixer.ret_bias.param"] = [e] }
+        for module in ReMambaModules.allCases { w.merge(FeedForwardTensors.expectedWeights(d, prefix: module.rawValue)) { a, _ in a } }
+        for i in 0..<layers { w.merge(DeltaOffsetTensors.expectedWeights(e, prefix: BackboneTensors.layer(i))) { a, _ in a } }
         return w
     }
 
     public init(base: Base, weights: WeightMap, settings: CompressionSettings) {
         self.base = base
-        compression = SelectiveCompression(query: FeedForward(weights, prefix: "backbone.Q_proj"),
-                                           key: FeedForward(weights, prefix: "backbone.K_proj"),
-                                           value: FeedForward(weights, prefix: "backbone.V_proj"))
-        deltaOffsets = (0..<base.numberOfLayers).map { weights["backbone.layers.\($0).mixer.ret_bias.param"] }
+        func module(_ m: ReMambaModules) -> FeedForward {
+            FeedForward(ModuleWeights(weights, prefix: m.rawValue, configuration: base.hiddenSize))
+        }
+        compression = SelectiveCompression(query: module(.query), key: module(.key), value: module(.value))
+        deltaOffsets = (0..<base.numberOfLayers).map {
+            ModuleWeights<DeltaOffsetTensors>(weights, prefix: BackboneTensors.layer($0), configuration: base.deltaOffsetSize).tensor(.deltaOffset)
+        }
         self.settings = settings
     }
 
@@ -41,9 +44,10 @@ public struct ReMambaModel<Base: Backbone>: LanguageModel {
         public let adaptation: SelectiveAdaptation?
     }
 
-    /// Stage 1: the prompt through every layer from a fresh state (no lm_head), scoring and selection.
-    /// `firstPosition` is where stage 2 will start (the state's position), for the adaptation's positions.
-    public func stage2(for ids: [Int], firstPosition: Int = 0) throws -> Stage2 {
+    /// Stage 1: the prompt through every layer from a fresh state (no lm_head), scoring and selection; what
+    /// it gives is stage 2's input. `firstPosition` is where stage 2 will start (the state's position), for
+    /// the adaptation's positions.
+    public func runStage1(for ids: [Int], firstPosition: Int = 0) throws -> Stage2 {
         if ids.isEmpty { throw ModelError.emptyPrompt }
         try base.checkTokens(ids)
         let plan = try CompressionPlan(promptLength: ids.count, settings: settings)
@@ -80,7 +84,7 @@ public struct ReMambaModel<Base: Backbone>: LanguageModel {
     }
 
     public func prefill(_ ids: [Int], state: inout ModelState) throws -> Tensor {
-        let plan = try stage2(for: ids, firstPosition: state.position)
+        let plan = try runStage1(for: ids, firstPosition: state.position)
         return base.logits(runStage2(plan, state: &state, keep: .last)).reshaped([vocabularySize])
     }
 

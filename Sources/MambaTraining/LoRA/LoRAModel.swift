@@ -1,4 +1,5 @@
 import Foundation
+import MambaLM
 import TensorCore
 
 /// LoRA over a frozen base, in PEFT's terms and names. The trainable tensors are keyed exactly as PEFT's
@@ -32,19 +33,20 @@ public struct LoRAModel: Sendable {
     let savedNames: [String]
 
     static let prefix = "base_model.model."
-    static let embeddingsName = "backbone.embeddings.weight"
+    static let embeddingsName = BackboneTensors.embeddings.rawValue
 
     public init(base: NamedTensors, settings: LoRASettings, branchable: Set<String> = []) {
         (self.base, self.settings, self.branchable) = (base, settings, branchable)
-        tiedHead = base["lm_head.weight"] == nil
+        tiedHead = base[BackboneTensors.lmHead.rawValue] == nil
         var targets: [Target] = []
         for name in base.keys.sorted() where name.hasSuffix(".weight") && base[name]!.rank == 2 {
             let module = String(name.dropLast(".weight".count))
             guard LoRASettings.matches(module, settings.targetModules) else { continue }
             targets.append(Target(module: module, baseName: name, effectiveName: name, isEmbedding: name == Self.embeddingsName))
         }
-        if tiedHead, LoRASettings.matches("lm_head", settings.targetModules) {
-            targets.append(Target(module: "lm_head", baseName: Self.embeddingsName, effectiveName: "lm_head.weight", isEmbedding: false))
+        if tiedHead, LoRASettings.matches(BackboneTensors.lmHead.module, settings.targetModules) {
+            targets.append(Target(module: BackboneTensors.lmHead.module, baseName: Self.embeddingsName,
+                                  effectiveName: BackboneTensors.lmHead.rawValue, isEmbedding: false))
         }
         self.targets = targets
         let targeted = Set(targets.map(\.baseName))
@@ -114,7 +116,7 @@ public struct LoRAModel: Sendable {
 
     func merged(_ trainable: NamedTensors, only mergedTargets: [Target]) -> NamedTensors {
         var model = base
-        if tiedHead { model["lm_head.weight"] = base[Self.embeddingsName] }
+        if tiedHead { model[BackboneTensors.lmHead.rawValue] = base[Self.embeddingsName] }
         for name in savedNames { model[name] = trainable[Self.prefix + name]! }
         for t in mergedTargets {
             let a = trainable[keyA(t)]!, b = trainable[keyB(t)]!

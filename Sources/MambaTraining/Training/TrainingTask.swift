@@ -62,7 +62,7 @@ public struct TrainingTask {
         throws -> (NamedTensors, Int, [String], (_ untied: Bool) -> any TrainingObjective) {
         let tensors: NamedTensors, configuration: Base.Configuration, base: Base
         if remamba {
-            let p = directory.tensorFiles["backbone.Q_proj.0.weight"] != nil
+            let p = directory.tensorFiles[ReMambaModules.marker] != nil
                 ? try ReMambaParameters<Base>(directory: directory)
                 : ReMambaParameters(base: try Base(directory: directory))
             (tensors, configuration, base) = (Dictionary(uniqueKeysWithValues: p.named), p.configuration, p.base)

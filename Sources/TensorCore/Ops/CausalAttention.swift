@@ -23,7 +23,7 @@ public enum CausalAttention {
         var out = Tensor(zeros: [t, heads * p])
         queries.data.withUnsafeBufferPointer { qp in
             out.data.withUnsafeMutableBufferPointer { op in
-                let (q, o) = (SendablePointer(qp.baseAddress!), SendableMutablePointer(op.baseAddress!))
+                let (q, o) = (SendablePointer(qp.baseAddress!), SendablePointer(op.baseAddress!))
                 Parallel.forEachRange(heads) { range in
                     var query = [Float](repeating: 0, count: t * p), head = [Float](repeating: 0, count: t * p)
                     var scores = [Float](repeating: 0, count: t * s)

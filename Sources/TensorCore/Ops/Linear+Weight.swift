@@ -45,7 +45,7 @@ extension Linear {
             BLAS.gemm(m: l, n: n, k: k, a: x, b: w, transposeB: true, c: y, beta: beta)
             return
         }
-        let io = (x: SendablePointer(x), y: SendableMutablePointer(y))
+        let io = (x: SendablePointer(x), y: SendablePointer(y))
         Parallel.forEachRange(n, granularity: panelRows) { band in
             let panel = UnsafeMutablePointer<Float>.allocate(capacity: panelRows * k)
             defer { panel.deallocate() }

@@ -34,40 +34,21 @@ extension SelectiveScan {
         return (y, Tensor(shape: [k, e, n], data: checkpoints))
     }
 
-    /// Accumulates the gradients of every input (see the type's comment) from dy [L, E].
-    public static func backward(x: Tensor, delta: Tensor, A: Tensor, B: Tensor, C: Tensor, D: Tensor,
-                                checkpoints: Tensor, chunk: Int, outputGradient dy: Tensor,
-                                dx: inout Tensor, dDelta: inout Tensor, dA: inout Tensor, dB: inout Tensor,
-                                dC: inout Tensor, dD: inout Tensor, dInitialState: inout Tensor) {
-        let (l, e, n) = (x.rows, x.columns, A.columns)
-        precondition(delta.shape == x.shape && dy.shape == x.shape && dx.shape == x.shape && dDelta.shape == x.shape
-                     && A.rows == e && dA.shape == A.shape && B.shape == [l, n] && C.shape == [l, n]
-                     && dB.shape == B.shape && dC.shape == C.shape && D.count == e && dD.count == e
-                     && checkpoints.shape == [(l + chunk - 1) / chunk, e, n] && dInitialState.shape == [e, n],
+    /// The gradients of every input and of the initial state (see the type's comment) from dy [L, E].
+    public static func backward(_ inputs: ScanInputs, checkpoints: Tensor, chunk: Int,
+                                outputGradient dy: Tensor) -> ScanGradients {
+        let (l, e, n) = (inputs.x.rows, inputs.x.columns, inputs.A.columns)
+        precondition(inputs.delta.shape == inputs.x.shape && dy.shape == inputs.x.shape && inputs.A.rows == e
+                     && inputs.B.shape == [l, n] && inputs.C.shape == [l, n] && inputs.D.count == e
+                     && checkpoints.shape == [(l + chunk - 1) / chunk, e, n],
                      "SelectiveScan.backward: shapes do not agree")
-        guard l > 0 else { return }
+        var gradients = ScanGradients(zerosFor: inputs, stateShape: [e, n])
+        guard l > 0 else { return gradients }
         let blocks = (e + lanes - 1) / lanes
         let lock = NSLock()
-        x.data.withUnsafeBufferPointer { xp in
-        delta.data.withUnsafeBufferPointer { dp in
-        A.data.withUnsafeBufferPointer { ap in
-        B.data.withUnsafeBufferPointer { bp in
-        C.data.withUnsafeBufferPointer { cp in
-        D.data.withUnsafeBufferPointer { skip in
-        checkpoints.data.withUnsafeBufferPointer { hp in
-        dy.data.withUnsafeBufferPointer { gp in
-        dx.data.withUnsafeMutableBufferPointer { dxp in
-        dDelta.data.withUnsafeMutableBufferPointer { ddp in
-        dA.data.withUnsafeMutableBufferPointer { dap in
-        dB.data.withUnsafeMutableBufferPointer { dbp in
-        dC.data.withUnsafeMutableBufferPointer { dcp in
-        dD.data.withUnsafeMutableBufferPointer { ddskip in
-        dInitialState.data.withUnsafeMutableBufferPointer { dhp in
-            let io = ScanGradientPointers(
-                x: xp.baseAddress!, delta: dp.baseAddress!, A: ap.baseAddress!, B: bp.baseAddress!, C: cp.baseAddress!,
-                D: skip.baseAddress!, checkpoints: hp.baseAddress!, dy: gp.baseAddress!, dx: dxp.baseAddress!,
-                dDelta: ddp.baseAddress!, dA: dap.baseAddress!, dD: ddskip.baseAddress!, dState: dhp.baseAddress!,
-                length: l, channels: e, states: n, chunk: chunk)
+        gradients.withStorage(reading: inputs.tensors + [checkpoints, dy]) { input, output in
+            let io = SendablePointer(ScanGradientPointers(input, output, length: l, channels: e, states: n, chunk: chunk))
+            let (dB, dC) = (SendablePointer(output[3]), SendablePointer(output[4]))
             Parallel.forEachRange(blocks) { range in
                 // dB and dC sum over channels, i.e. over blocks: each worker keeps 16-lane partial sums
                 // [L, N] over its blocks and adds their lane sums to dB, dC once, under the lock.
@@ -77,22 +58,31 @@ extension SelectiveScan {
                 partialC.initialize(repeating: Float32x16(), count: l * n)
                 defer { partialB.deallocate(); partialC.deallocate() }
                 for block in range {
-                    scanBlockBackward(io, firstChannel: block * lanes, partialB: partialB, partialC: partialC)
+                    scanBlockBackward(io.p, firstChannel: block * lanes, partialB: partialB, partialC: partialC)
                 }
                 lock.lock()
                 for i in 0..<(l * n) {
-                    dbp[i] += partialB[i].sum()
-                    dcp[i] += partialC[i].sum()
+                    dB.p[i] += partialB[i].sum()
+                    dC.p[i] += partialC[i].sum()
                 }
                 lock.unlock()
             }
-        }}}}}}}}}}}}}}}
+        }
+        return gradients
     }
 
-    struct ScanGradientPointers: @unchecked Sendable {
+    /// The storage `backward` works on: the inputs (x, delta, A, B, C, D, checkpoints, dy) and the
+    /// gradients (dx, dDelta, dA, dB, dC, dD, dState), in `ScanInputs`' and `ScanGradients`' order.
+    struct ScanGradientPointers {
         let x, delta, A, B, C, D, checkpoints, dy: UnsafePointer<Float>
         let dx, dDelta, dA, dD, dState: UnsafeMutablePointer<Float>
         let length, channels, states, chunk: Int
+
+        init(_ i: [UnsafePointer<Float>], _ o: [UnsafeMutablePointer<Float>], length: Int, channels: Int, states: Int, chunk: Int) {
+            (x, delta, A, B, C, D, checkpoints, dy) = (i[0], i[1], i[2], i[3], i[4], i[5], i[6], i[7])
+            (dx, dDelta, dA, dD, dState) = (o[0], o[1], o[2], o[5], o[6])
+            (self.length, self.channels, self.states, self.chunk) = (length, channels, states, chunk)
+        }
     }
 
     /// 16 channels, all time steps in reverse, one chunk at a time; lanes past E are zero throughout
@@ -178,10 +168,9 @@ extension SelectiveScan {
     static func load(_ p: UnsafeMutablePointer<Float>, _ width: Int) -> Float32x16 { load(UnsafePointer(p), width) }
 
     /// The slow twin: every state kept, the same formulas in Double.
-    public static func backwardReference(x: Tensor, delta: Tensor, A: Tensor, B: Tensor, C: Tensor, D: Tensor,
-                                         initialState: Tensor, outputGradient dy: Tensor,
-                                         dx: inout Tensor, dDelta: inout Tensor, dA: inout Tensor, dB: inout Tensor,
-                                         dC: inout Tensor, dD: inout Tensor, dInitialState: inout Tensor) {
+    public static func backwardReference(_ inputs: ScanInputs, initialState: Tensor, outputGradient dy: Tensor) -> ScanGradients {
+        let (x, delta, A, B, C, D) = (inputs.x, inputs.delta, inputs.A, inputs.B, inputs.C, inputs.D)
+        var g = ScanGradients(zerosFor: inputs, stateShape: initialState.shape)
         let (l, e, n) = (x.rows, x.columns, A.columns)
         var dBsum = [Double](repeating: 0, count: l * n), dCsum = dBsum
         for c in 0..<e {
@@ -212,15 +201,16 @@ extension SelectiveScan {
                     dDecay += dLog * aS
                     carry[s] = g * av
                 }
-                dx.data[t * e + c] += Float(g0 * Double(D.data[c]) + dt * gB)
-                dDelta.data[t * e + c] += Float(xv * gB + dDecay)
+                g.x.data[t * e + c] += Float(g0 * Double(D.data[c]) + dt * gB)
+                g.delta.data[t * e + c] += Float(xv * gB + dDecay)
             }
             for s in 0..<n {
-                dA.data[c * n + s] += Float(dAc[s])
-                dInitialState.data[c * n + s] += Float(carry[s])
+                g.A.data[c * n + s] += Float(dAc[s])
+                g.initialState.data[c * n + s] += Float(carry[s])
             }
-            dD.data[c] += Float(dDc)
+            g.D.data[c] += Float(dDc)
         }
-        for i in 0..<(l * n) { dB.data[i] += Float(dBsum[i]); dC.data[i] += Float(dCsum[i]) }
+        for i in 0..<(l * n) { g.B.data[i] += Float(dBsum[i]); g.C.data[i] += Float(dCsum[i]) }
+        return g
     }
 }

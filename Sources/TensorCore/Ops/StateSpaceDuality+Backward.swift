@@ -38,57 +38,53 @@ extension StateSpaceDuality {
         return (y, Tensor(shape: [(l + chunk - 1) / chunk, e, n], data: checkpoints))
     }
 
-    /// Accumulates (+=) the gradients of every input (see the extension's comment) from dy [L, E].
-    /// dx [L, E], dDelta [L, H], dA [H], dB, dC [L, G·N], dD [H], dInitialState [E, N].
-    public static func backward(x: Tensor, delta: Tensor, A: Tensor, B: Tensor, C: Tensor, D: Tensor, groups: Int,
-                                checkpoints: Tensor, chunk: Int, outputGradient dy: Tensor,
-                                dx: inout Tensor, dDelta: inout Tensor, dA: inout Tensor, dB: inout Tensor,
-                                dC: inout Tensor, dD: inout Tensor, dInitialState: inout Tensor) {
-        let shape = Shape(x: x, delta: delta, A: A, B: B, C: C, D: D, groups: groups, state: dInitialState)
+    /// The gradients of every input and of the initial state (see the extension's comment) from dy [L, E]:
+    /// x [L, E], delta [L, H], A [H], B, C [L, G·N], D [H], initial state [E, N].
+    public static func backward(_ inputs: ScanInputs, groups: Int, checkpoints: Tensor, chunk: Int,
+                                outputGradient dy: Tensor) -> ScanGradients {
+        let (x, A, D) = (inputs.x, inputs.A, inputs.D)
+        let shape = Shape(x: x, delta: inputs.delta, A: A, B: inputs.B, C: inputs.C, D: D, groups: groups,
+                          stateShape: [x.columns, inputs.B.columns / max(groups, 1)])
         let (l, h, p, n) = (shape.length, shape.heads, shape.headDim, shape.stateSize)
-        precondition(chunk > 0 && dy.shape == x.shape && dx.shape == x.shape && dDelta.shape == delta.shape
-                     && dA.shape == A.shape && dB.shape == B.shape && dC.shape == C.shape && dD.shape == D.shape
-                     && checkpoints.shape == [(l + chunk - 1) / chunk, h * p, n],
+        precondition(chunk > 0 && dy.shape == x.shape && checkpoints.shape == [(l + chunk - 1) / chunk, h * p, n],
                      "StateSpaceDuality.backward: shapes do not agree")
-        guard l > 0 else { return }
+        var gradients = ScanGradients(zerosFor: inputs, stateShape: [h * p, n])
+        guard l > 0 else { return gradients }
         let lock = NSLock()
-        x.data.withUnsafeBufferPointer { xp in
-        delta.data.withUnsafeBufferPointer { dp in
-        B.data.withUnsafeBufferPointer { bp in
-        C.data.withUnsafeBufferPointer { cp in
-        checkpoints.data.withUnsafeBufferPointer { hp in
-        dy.data.withUnsafeBufferPointer { gp in
-        dx.data.withUnsafeMutableBufferPointer { dxp in
-        dDelta.data.withUnsafeMutableBufferPointer { ddp in
-        dA.data.withUnsafeMutableBufferPointer { dap in
-        dB.data.withUnsafeMutableBufferPointer { dbp in
-        dC.data.withUnsafeMutableBufferPointer { dcp in
-        dD.data.withUnsafeMutableBufferPointer { dskip in
-        dInitialState.data.withUnsafeMutableBufferPointer { dhp in
-            let io = SSDGradientPointers(
-                x: xp.baseAddress!, delta: dp.baseAddress!, B: bp.baseAddress!, C: cp.baseAddress!,
-                checkpoints: hp.baseAddress!, dy: gp.baseAddress!, dx: dxp.baseAddress!, dDelta: ddp.baseAddress!,
-                dA: dap.baseAddress!, dD: dskip.baseAddress!, dState: dhp.baseAddress!,
-                length: l, heads: h, headDim: p, groups: groups, states: n, chunk: chunk)
+        gradients.withStorage(reading: inputs.tensors + [checkpoints, dy]) { input, output in
+            let io = SendablePointer(SSDGradientPointers(input, output, length: l, heads: h, headDim: p, groups: groups,
+                                                         states: n, chunk: chunk))
+            let (dB, dC) = (SendablePointer(output[3]), SendablePointer(output[4]))
             Parallel.forEachRange(h) { range in
                 // dB, dC sum over the heads of a group: each worker keeps partial sums [L, G·N] over its
                 // heads and adds them once, under the lock.
-                let work = HeadBackwardWork(io)
+                let work = HeadBackwardWork(io.p)
                 for head in range { work.run(head: head, a: A.data[head], d: D.data[head]) }
                 lock.lock()
                 for i in 0..<(l * groups * n) {
-                    dbp[i] += work.partialB[i]
-                    dcp[i] += work.partialC[i]
+                    dB.p[i] += work.partialB[i]
+                    dC.p[i] += work.partialC[i]
                 }
                 lock.unlock()
             }
-        }}}}}}}}}}}}}
+        }
+        return gradients
     }
 
-    struct SSDGradientPointers: @unchecked Sendable {
+    /// The storage `backward` works on: the inputs (x, delta, A, B, C, D, checkpoints, dy; A and D are
+    /// read as values per head) and the gradients (dx, dDelta, dA, dB, dC, dD, dState), in `ScanInputs`'
+    /// and `ScanGradients`' order.
+    struct SSDGradientPointers {
         let x, delta, B, C, checkpoints, dy: UnsafePointer<Float>
         let dx, dDelta, dA, dD, dState: UnsafeMutablePointer<Float>
         let length, heads, headDim, groups, states, chunk: Int
+
+        init(_ i: [UnsafePointer<Float>], _ o: [UnsafeMutablePointer<Float>],
+             length: Int, heads: Int, headDim: Int, groups: Int, states: Int, chunk: Int) {
+            (x, delta, B, C, checkpoints, dy) = (i[0], i[1], i[3], i[4], i[6], i[7])
+            (dx, dDelta, dA, dD, dState) = (o[0], o[1], o[2], o[5], o[6])
+            (self.length, self.heads, self.headDim, self.groups, self.states, self.chunk) = (length, heads, headDim, groups, states, chunk)
+        }
     }
 
     /// Positions recomputed and walked back together (see the extension's comment).
@@ -226,12 +222,12 @@ extension StateSpaceDuality {
     static func store(_ v: Float32x16, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: Float32x16.self) }
 
     /// The slow twin: every state kept, the recurrence and its backward written literally in Double.
-    public static func backwardReference(x: Tensor, delta: Tensor, A: Tensor, B: Tensor, C: Tensor, D: Tensor,
-                                         groups: Int, initialState: Tensor, outputGradient dy: Tensor,
-                                         dx: inout Tensor, dDelta: inout Tensor, dA: inout Tensor, dB: inout Tensor,
-                                         dC: inout Tensor, dD: inout Tensor, dInitialState: inout Tensor) {
-        let shape = Shape(x: x, delta: delta, A: A, B: B, C: C, D: D, groups: groups, state: initialState)
+    public static func backwardReference(_ inputs: ScanInputs, groups: Int, initialState: Tensor,
+                                         outputGradient dy: Tensor) -> ScanGradients {
+        let (x, delta, A, B, C, D) = (inputs.x, inputs.delta, inputs.A, inputs.B, inputs.C, inputs.D)
+        let shape = Shape(x: x, delta: delta, A: A, B: B, C: C, D: D, groups: groups, stateShape: initialState.shape)
         let (l, h, p, n) = (shape.length, shape.heads, shape.headDim, shape.stateSize)
+        var g = ScanGradients(zerosFor: inputs, stateShape: initialState.shape)
         let (e, gn) = (h * p, groups * n)
         var dBSum = [Double](repeating: 0, count: l * gn), dCSum = dBSum
         for head in 0..<h {
@@ -266,16 +262,17 @@ extension StateSpaceDuality {
                         stateDot += g * states[t][i * n + s]
                         carry[i * n + s] = g * decay
                     }
-                    dx.data[t * e + head * p + i] += Float(g0 * d + dt * gB)
+                    g.x.data[t * e + head * p + i] += Float(g0 * d + dt * gB)
                     dDeltaT += xv(t, i) * gB
                 }
-                dDelta.data[t * h + head] += Float(dDeltaT + a * decay * stateDot)
+                g.delta.data[t * h + head] += Float(dDeltaT + a * decay * stateDot)
                 dAh += dt * decay * stateDot
             }
-            dA.data[head] += Float(dAh)
-            dD.data[head] += Float(dDh)
-            for i in 0..<(p * n) { dInitialState.data[head * p * n + i] += Float(carry[i]) }
+            g.A.data[head] += Float(dAh)
+            g.D.data[head] += Float(dDh)
+            for i in 0..<(p * n) { g.initialState.data[head * p * n + i] += Float(carry[i]) }
         }
-        for i in 0..<(l * gn) { dB.data[i] += Float(dBSum[i]); dC.data[i] += Float(dCSum[i]) }
+        for i in 0..<(l * gn) { g.B.data[i] += Float(dBSum[i]); g.C.data[i] += Float(dCSum[i]) }
+        return g
     }
 }

@@ -16,7 +16,7 @@ public enum StateSpaceDuality {
     /// which is the same thing).
     public static func chunked(x: Tensor, delta: Tensor, A: Tensor, B: Tensor, C: Tensor, D: Tensor,
                                groups: Int, chunkSize: Int, state: inout Tensor) -> Tensor {
-        let shape = Shape(x: x, delta: delta, A: A, B: B, C: C, D: D, groups: groups, state: state)
+        let shape = Shape(x: x, delta: delta, A: A, B: B, C: C, D: D, groups: groups, stateShape: state.shape)
         let (l, h, p, g, n) = (shape.length, shape.heads, shape.headDim, groups, shape.stateSize)
         precondition(chunkSize > 0, "StateSpaceDuality: chunk size \(chunkSize)")
         var y = Tensor(zeros: [l, h * p])
@@ -26,7 +26,7 @@ public enum StateSpaceDuality {
         // 1. Per chunk and group, the [Q, Q] scores C Bᵀ (shared by the H/G heads of a group).
         var scores = [Float](repeating: 0, count: chunks * g * q * q)
         scores.withUnsafeMutableBufferPointer { sp in
-            let out = UnsafeMutablePointers(sp.baseAddress!)
+            let out = SendablePointer(sp.baseAddress!)
             Parallel.forEachRange(chunks * g) { range in
                 var bChunk = [Float](repeating: 0, count: q * n), cChunk = bChunk
                 for item in range {
@@ -36,51 +36,36 @@ public enum StateSpaceDuality {
                     gatherGroup(C, rows: t0..<(t0 + len), group: group, size: n, into: &cChunk)
                     bChunk.withUnsafeBufferPointer { bp in cChunk.withUnsafeBufferPointer { cp in
                         BLAS.gemm(m: len, n: len, k: n, a: cp.baseAddress!, b: bp.baseAddress!, transposeB: true,
-                                  c: out.pointer + item * q * q)
+                                  c: out.p + item * q * q)
                     }}
                 }
             }
         }
         // 2. Per head, chunk after chunk: output of the chunk, then the state passed to the next.
-        let headsPerGroup = h / g
-        scores.withUnsafeBufferPointer { sp in
-        x.data.withUnsafeBufferPointer { xp in
-        delta.data.withUnsafeBufferPointer { dp in
-        B.data.withUnsafeBufferPointer { bp in
-        C.data.withUnsafeBufferPointer { cp in
-        state.data.withUnsafeMutableBufferPointer { hp in
-        y.data.withUnsafeMutableBufferPointer { yp in
-            let input = (scores: UnsafePointers(sp.baseAddress!), x: UnsafePointers(xp.baseAddress!),
-                         delta: UnsafePointers(dp.baseAddress!), B: UnsafePointers(bp.baseAddress!),
-                         C: UnsafePointers(cp.baseAddress!))
-            let output = (state: UnsafeMutablePointers(hp.baseAddress!), y: UnsafeMutablePointers(yp.baseAddress!))
+        Tensor.withStorage(reading: [Tensor(shape: [scores.count], data: scores), x, delta, A, B, C, D], writing: &state, &y) { i, o in
+            let io = SendablePointer(ChunkWork.Pointers(scores: i[0], x: i[1], delta: i[2], A: i[3], B: i[4], C: i[5], D: i[6],
+                                                        state: o[0], y: o[1], length: l, heads: h, headDim: p, groups: g,
+                                                        stateSize: n, chunkSize: q))
             Parallel.forEachRange(h) { range in
-                let work = ChunkWork(chunkSize: q, headDim: p, stateSize: n)
+                let work = ChunkWork(io.p)
                 for head in range {
-                    let group = head / headsPerGroup
-                    for chunk in 0..<chunks {
-                        work.run(head: head, group: group, rows: (chunk * q)..<min(l, (chunk + 1) * q),
-                                 x: input.x.pointer, delta: input.delta.pointer, heads: h, a: A.data[head],
-                                 B: input.B.pointer, C: input.C.pointer, groups: g, d: D.data[head],
-                                 scores: input.scores.pointer + (chunk * g + group) * q * q,
-                                 state: output.state.pointer + head * p * n, y: output.y.pointer)
-                    }
+                    for chunk in 0..<chunks { work.run(head: head, chunk: chunk) }
                 }
             }
-        }}}}}}}
+        }
         return y
     }
 
     /// The slow twin and the one-token step: the recurrence written literally, one position at a time.
     public static func sequential(x: Tensor, delta: Tensor, A: Tensor, B: Tensor, C: Tensor, D: Tensor,
                                   groups: Int, state: inout Tensor) -> Tensor {
-        let shape = Shape(x: x, delta: delta, A: A, B: B, C: C, D: D, groups: groups, state: state)
+        let shape = Shape(x: x, delta: delta, A: A, B: B, C: C, D: D, groups: groups, stateShape: state.shape)
         let (l, h, p, n) = (shape.length, shape.heads, shape.headDim, shape.stateSize)
         let headsPerGroup = h / groups
         var y = Tensor(zeros: [l, h * p])
         state.data.withUnsafeMutableBufferPointer { hp in
         y.data.withUnsafeMutableBufferPointer { yp in
-            let (sp, op) = (UnsafeMutablePointers(hp.baseAddress!), UnsafeMutablePointers(yp.baseAddress!))
+            let (sp, op) = (SendablePointer(hp.baseAddress!), SendablePointer(yp.baseAddress!))
             Parallel.forEachRange(h) { range in
                 for head in range {
                     let group = head / headsPerGroup
@@ -91,13 +76,13 @@ public enum StateSpaceDuality {
                         let bt = t * groups * n + group * n
                         for i in 0..<p {
                             let xv = x.data[t * h * p + head * p + i]
-                            let hRow = sp.pointer + (head * p + i) * n
+                            let hRow = sp.p + (head * p + i) * n
                             var out: Float = 0
                             for s in 0..<n {
                                 hRow[s] = decay * hRow[s] + dt * xv * B.data[bt + s]
                                 out += hRow[s] * C.data[bt + s]
                             }
-                            op.pointer[t * h * p + head * p + i] = out + d * xv
+                            op.p[t * h * p + head * p + i] = out + d * xv
                         }
                     }
                 }
@@ -108,16 +93,16 @@ public enum StateSpaceDuality {
 
     struct Shape {
         let length, heads, headDim, stateSize: Int
-        init(x: Tensor, delta: Tensor, A: Tensor, B: Tensor, C: Tensor, D: Tensor, groups: Int, state: Tensor) {
+        init(x: Tensor, delta: Tensor, A: Tensor, B: Tensor, C: Tensor, D: Tensor, groups: Int, stateShape: [Int]) {
             (length, heads) = (x.rows, delta.columns)
             headDim = x.columns / max(heads, 1)
             stateSize = B.columns / max(groups, 1)
             precondition(heads > 0 && groups > 0 && heads % groups == 0 && x.columns == heads * headDim
                          && delta.rows == length && A.count == heads && D.count == heads
                          && B.shape == [length, groups * stateSize] && C.shape == B.shape
-                         && state.shape == [heads * headDim, stateSize],
+                         && stateShape == [heads * headDim, stateSize],
                          "StateSpaceDuality: x \(x.shape), Δ \(delta.shape), A \(A.shape), B \(B.shape), C \(C.shape), "
-                         + "D \(D.shape), groups \(groups), state \(state.shape) do not agree")
+                         + "D \(D.shape), groups \(groups), state \(stateShape) do not agree")
         }
     }
 
@@ -130,12 +115,6 @@ public enum StateSpaceDuality {
     }
 }
 
-struct UnsafePointers: @unchecked Sendable { let pointer: UnsafePointer<Float>; init(_ p: UnsafePointer<Float>) { pointer = p } }
-struct UnsafeMutablePointers: @unchecked Sendable {
-    let pointer: UnsafeMutablePointer<Float>
-    init(_ p: UnsafeMutablePointer<Float>) { pointer = p }
-}
-
 /// One worker's scratch buffers and the work of one chunk of one head (step 2 of `chunked`).
 /// Within the chunk (rows t0 ..< t0 + len; i, j positions in it; a_k = Δ_k·A):
 ///   Y_diag = M · X,   M[i, j] = (C_i·B_j) · exp(Σ_{k=j+1..i} a_k) · Δ_j  for j ≤ i, else 0
@@ -145,11 +124,22 @@ struct UnsafeMutablePointers: @unchecked Sendable {
 /// one long cumulative sum, which would lose precision when the decay is strong. The O(Q²) loops run
 /// over raw buffers so that they vectorize; a class, so the buffers are freed once, in `deinit`.
 final class ChunkWork {
+    /// The storage step 2 of `chunked` works on (scores [chunks, G, Q, Q] of step 1; the rest as `chunked`'s
+    /// arguments), and the sizes.
+    struct Pointers {
+        let scores, x, delta, A, B, C, D: UnsafePointer<Float>
+        let state, y: UnsafeMutablePointer<Float>
+        let length, heads, headDim, groups, stateSize, chunkSize: Int
+    }
+
+    let io: Pointers
     let q, p, n: Int
     /// mask [Q, Q], xHead / yHead [Q, P], b / c [Q, N], row / dt / a [Q]
     let mask, xHead, yHead, b, c, row, dt, a: UnsafeMutablePointer<Float>
 
-    init(chunkSize q: Int, headDim p: Int, stateSize n: Int) {
+    init(_ io: Pointers) {
+        self.io = io
+        let (q, p, n) = (io.chunkSize, io.headDim, io.stateSize)
         (self.q, self.p, self.n) = (q, p, n)
         func buffer(_ count: Int) -> UnsafeMutablePointer<Float> {
             let pointer = UnsafeMutablePointer<Float>.allocate(capacity: count)
@@ -162,9 +152,14 @@ final class ChunkWork {
 
     deinit { for pointer in [mask, xHead, yHead, b, c, row, dt, a] { pointer.deallocate() } }
 
-    func run(head: Int, group: Int, rows: Range<Int>, x: UnsafePointer<Float>, delta: UnsafePointer<Float>, heads h: Int,
-             a aHead: Float, B: UnsafePointer<Float>, C: UnsafePointer<Float>, groups: Int, d: Float,
-             scores: UnsafePointer<Float>, state: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>) {
+    /// Chunk `chunk` of head `head`: its output rows of y, and the head's state carried past it.
+    func run(head: Int, chunk: Int) {
+        let (h, groups, x, delta, B, C) = (io.heads, io.groups, io.x, io.delta, io.B, io.C)
+        let group = head / (h / groups)
+        let rows = (chunk * q)..<min(io.length, (chunk + 1) * q)
+        let (aHead, d) = (io.A[head], io.D[head])
+        let scores = io.scores + (chunk * groups + group) * q * q
+        let (state, y) = (io.state + head * self.p * self.n, io.y)
         let (len, t0, p, n) = (rows.count, rows.lowerBound, self.p, self.n)
         let (xStride, bStride) = (h * p, groups * n)
         for j in 0..<len {

@@ -19,18 +19,14 @@ enum WeightStreaming {
         // Small matrices run on one worker: a hand-off costs more than the work.
         let granularity = o * k * w.type.valueSize < 1 << 17 ? o : 16
         Parallel.forEachRange(o, granularity: granularity) { rows in
-            switch w.type {
-            case .f32: dotRows(Float32Chunks.self, w, io, rows)
-            case .f16 where batch < 4:
-                halfRows(w, io, rows)
-            case .f16:
-                // Each row converted to Float32 once in a buffer of this worker's (the CPU's half-to-single
-                // instruction, 16 at a time), then multiplied with every x row while it is in L1.
-                let row = UnsafeMutablePointer<Float>.allocate(capacity: k)
-                defer { row.deallocate() }
-                dotRows(Float16Chunks.self, w, io, rows, scratch: row)
-            case .bf16: dotRows(BFloat16Chunks.self, w, io, rows)
-            case .q8_0: dotRows(Q8Chunks.self, w, io, rows)
+            // Q8_0 rows' block scales are converted to Float32 into this scratch once per row.
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: w.type == .q8_0 ? k / 32 : 0) { scratch in
+                switch w.type {
+                case .f32: dotRows(Float32Chunks.self, w, io, rows, scratch: scratch.baseAddress)
+                case .f16: dotRows(Float16Chunks.self, w, io, rows, scratch: scratch.baseAddress)
+                case .bf16: dotRows(BFloat16Chunks.self, w, io, rows, scratch: scratch.baseAddress)
+                case .q8_0: dotRows(Q8Chunks.self, w, io, rows, scratch: scratch.baseAddress)
+                }
             }
         }
     }
@@ -56,7 +52,7 @@ enum WeightStreaming {
     /// Rows `rows` of y for every x row: four x rows at a time while the W row is in L1, then one at a time.
     @inline(__always)
     static func dotRows<C: StoredChunks>(_: C.Type, _ w: StoredValues, _ io: StreamingPointers, _ rows: Range<Int>,
-                                         scratch: UnsafeMutablePointer<Float>? = nil) {
+                                         scratch: UnsafeMutablePointer<Float>?) {
         let (o, k, batch) = (w.rows, w.columns, io.batch)
         let chunks = k / chunk
         for row in rows {
@@ -68,10 +64,11 @@ enum WeightStreaming {
                 for c in 0..<chunks {
                     let (w0, w1, w2, w3) = C.load(rowBase, chunk: c)
                     let e = c * chunk
-                    a0 += fma4(w0, w1, w2, w3, x0 + e)
-                    a1 += fma4(w0, w1, w2, w3, x1 + e)
-                    a2 += fma4(w0, w1, w2, w3, x2 + e)
-                    a3 += fma4(w0, w1, w2, w3, x3 + e)
+                    let scale = C.scale(rowBase, chunk: c)
+                    C.accumulate(&a0, fma4(w0, w1, w2, w3, x0 + e), scale)
+                    C.accumulate(&a1, fma4(w0, w1, w2, w3, x1 + e), scale)
+                    C.accumulate(&a2, fma4(w0, w1, w2, w3, x2 + e), scale)
+                    C.accumulate(&a3, fma4(w0, w1, w2, w3, x3 + e), scale)
                 }
                 io.y[b * o + row] = a0.sum() + tail(w, row, x0, from: chunks * chunk)
                 io.y[(b + 1) * o + row] = a1.sum() + tail(w, row, x1, from: chunks * chunk)
@@ -85,40 +82,12 @@ enum WeightStreaming {
                 var a0 = V()
                 for c in 0..<chunks {
                     let (w0, w1, w2, w3) = C.load(rowBase, chunk: c)
-                    a0 += fma4(w0, w1, w2, w3, x0 + c * chunk)
+                    C.accumulate(&a0, fma4(w0, w1, w2, w3, x0 + c * chunk), C.scale(rowBase, chunk: c))
                 }
                 io.y[b * o + row] = a0.sum() + tail(w, row, x0, from: chunks * chunk)
                 b += 1
             }
         }
-    }
-
-    /// Float16 rows for one to three x rows: converted in registers in one pass (`halfDot`), with the
-    /// arithmetic of `dotRows`, so the results are the same bit for bit.
-    static func halfRows(_ w: StoredValues, _ io: StreamingPointers, _ rows: Range<Int>) {
-        let (o, k) = (w.rows, w.columns)
-        let full = k / chunk * chunk
-        for row in rows {
-            for b in 0..<io.batch {
-                let x = io.x + b * k
-                io.y[b * o + row] = halfDot(w.values + 2 * row * k, x, chunks: k / chunk) + tail(w, row, x, from: full)
-            }
-        }
-    }
-
-    /// Σ over 64-element chunks of a Float16 row times x, as `dotRows` sums (fma4 per chunk into one
-    /// accumulator). A small function of its own, so that the standard library's Float16 → Float
-    /// conversion is inlined into vcvtph2ps (in a large kernel it becomes a call per vector).
-    @inline(never)
-    static func halfDot(_ row: UnsafeRawPointer, _ x: UnsafePointer<Float>, chunks: Int) -> Float {
-        var a0 = V()
-        for c in 0..<chunks {
-            let p = row + 128 * c
-            let w0 = V(p.loadUnaligned(as: SIMD16<Float16>.self)), w1 = V(p.loadUnaligned(fromByteOffset: 32, as: SIMD16<Float16>.self))
-            let w2 = V(p.loadUnaligned(fromByteOffset: 64, as: SIMD16<Float16>.self)), w3 = V(p.loadUnaligned(fromByteOffset: 96, as: SIMD16<Float16>.self))
-            a0 += fma4(w0, w1, w2, w3, x + c * chunk)
-        }
-        return a0.sum()
     }
 
     @inline(__always)
@@ -157,9 +126,21 @@ protocol StoredChunks {
     /// Row `row` ready for `load`; `scratch` (`columns` floats) is there for types that convert a whole row first.
     static func row(_ w: StoredValues, _ row: Int, scratch: UnsafeMutablePointer<Float>?) -> RowBase
     static func load(_ row: RowBase, chunk c: Int) -> (Float32x16, Float32x16, Float32x16, Float32x16)
+    /// What a chunk's products are multiplied by (the block scales of Q8_0; nothing for the others).
+    associatedtype ChunkScale
+    static func scale(_ row: RowBase, chunk c: Int) -> ChunkScale
+    /// acc += a chunk's products (`s`, lanes in `load`'s order) times `scale`.
+    static func accumulate(_ acc: inout Float32x16, _ s: Float32x16, _ scale: ChunkScale)
+}
+
+/// Types without block scales: a chunk's products are added as they are.
+extension StoredChunks where ChunkScale == Void {
+    @inline(__always) static func scale(_ row: RowBase, chunk c: Int) {}
+    @inline(__always) static func accumulate(_ acc: inout Float32x16, _ s: Float32x16, _ scale: Void) { acc += s }
 }
 
 enum Float32Chunks: StoredChunks {
+    typealias ChunkScale = Void
     static func row(_ w: StoredValues, _ row: Int, scratch: UnsafeMutablePointer<Float>?) -> UnsafeRawPointer { w.values + 4 * row * w.columns }
     @inline(__always)
     static func load(_ row: UnsafeRawPointer, chunk c: Int) -> (Float32x16, Float32x16, Float32x16, Float32x16) {
@@ -169,20 +150,20 @@ enum Float32Chunks: StoredChunks {
     }
 }
 
-/// Float16: the row is converted whole into the worker's scratch (`HalfConversion`), then read as Float32.
+/// Float16: converted in registers, 16 at a time (`widenHalves`).
 enum Float16Chunks: StoredChunks {
-    static func row(_ w: StoredValues, _ row: Int, scratch: UnsafeMutablePointer<Float>?) -> UnsafeRawPointer {
-        HalfConversion.convert(w.values + 2 * row * w.columns, count: w.columns, into: scratch!)
-        return UnsafeRawPointer(scratch!)
-    }
+    typealias ChunkScale = Void
+    static func row(_ w: StoredValues, _ row: Int, scratch: UnsafeMutablePointer<Float>?) -> UnsafeRawPointer { w.values + 2 * row * w.columns }
     @inline(__always)
     static func load(_ row: UnsafeRawPointer, chunk c: Int) -> (Float32x16, Float32x16, Float32x16, Float32x16) {
-        Float32Chunks.load(row, chunk: c)
+        let p = row + 128 * c
+        return (widenHalves(p), widenHalves(p + 32), widenHalves(p + 64), widenHalves(p + 96))
     }
 }
 
 /// A bfloat16 is the top half of a Float32: the low and high halves of each 32-bit lane are two elements.
 enum BFloat16Chunks: StoredChunks {
+    typealias ChunkScale = Void
     static func row(_ w: StoredValues, _ row: Int, scratch: UnsafeMutablePointer<Float>?) -> UnsafeRawPointer { w.values + 2 * row * w.columns }
     @inline(__always)
     static func load(_ row: UnsafeRawPointer, chunk c: Int) -> (Float32x16, Float32x16, Float32x16, Float32x16) {
@@ -194,22 +175,28 @@ enum BFloat16Chunks: StoredChunks {
 }
 
 /// Q8_0: a 64-byte chunk is two blocks; lane i holds bytes 4i … 4i+3, so lanes 0–7 are the first block.
-/// Bytes are sign-extended by shifts and turned into floats by the 1.5·2²³ trick (Swift's generic
-/// integer-to-float SIMD conversion is not vectorized).
+/// A byte b becomes a float without a conversion instruction (Swift's SIMD integer-to-float conversion
+/// is a call, not inlined): b + 128 (XOR 0x80) put in the mantissa of 2²³ is the float 2²³ + 128 + b
+/// exactly, and subtracting 2²³ + 128 leaves b. A chunk's products are summed unscaled, then multiplied
+/// by its two blocks' scales (converted once per row into the worker's scratch) in one FMA.
 enum Q8Chunks: StoredChunks {
-    struct Row { let values: UnsafeRawPointer; let scales: UnsafePointer<Float16> }
+    struct Row { let values: UnsafeRawPointer; let scales: UnsafePointer<Float> }
     static func row(_ w: StoredValues, _ row: Int, scratch: UnsafeMutablePointer<Float>?) -> Row {
-        Row(values: w.values + row * w.columns, scales: w.scales! + row * w.columns / WeightType.blockSize)
+        let blocks = w.columns / WeightType.blockSize
+        HalfConversion.convert(UnsafeRawPointer(w.scales! + row * blocks), count: blocks, into: scratch!)
+        return Row(values: w.values + row * w.columns, scales: scratch!)
     }
     @inline(__always)
     static func load(_ row: Row, chunk c: Int) -> (Float32x16, Float32x16, Float32x16, Float32x16) {
-        let v = (row.values + 64 * c).loadUnaligned(as: SIMD16<Int32>.self)
-        let scale = Float32x16(lowHalf: SIMD8(repeating: Float(row.scales[2 * c])),
-                               highHalf: SIMD8(repeating: Float(row.scales[2 * c + 1])))
-        let magic = SIMD16<Int32>(repeating: 0x4B40_0000), offset = Float32x16(repeating: 12_582_912)
-        @inline(__always) func byte(_ shift: Int32) -> Float32x16 {
-            (unsafeBitCast(((v &<< shift) &>> 24) &+ magic, to: Float32x16.self) - offset) * scale
-        }
-        return (byte(24), byte(16), byte(8), byte(0))
+        let biased = (row.values + 64 * c).loadUnaligned(as: SIMD16<UInt32>.self) ^ 0x8080_8080
+        let two23 = SIMD16<UInt32>(repeating: 0x4B00_0000), offset = Float32x16(repeating: 8_388_736)
+        @inline(__always) func byte(_ bits: SIMD16<UInt32>) -> Float32x16 { unsafeBitCast(bits | two23, to: Float32x16.self) - offset }
+        return (byte(biased & 0xFF), byte((biased &>> 8) & 0xFF), byte((biased &>> 16) & 0xFF), byte(biased &>> 24))
     }
+    @inline(__always)
+    static func scale(_ row: Row, chunk c: Int) -> Float32x16 {
+        Float32x16(lowHalf: SIMD8(repeating: row.scales[2 * c]), highHalf: SIMD8(repeating: row.scales[2 * c + 1]))
+    }
+    @inline(__always)
+    static func accumulate(_ acc: inout Float32x16, _ s: Float32x16, _ scale: Float32x16) { acc.addProduct(s, scale) }
 }

@@ -1,57 +1,61 @@
 import Foundation
 import TensorCore
 
-/// The Mamba language model (Hugging Face `MambaForCausalLM`): embeddings → layers → norm_f → lm_head.
-/// Immutable; all recurrent state lives in `ModelState`. Legend: L length, D d_model, V vocab.
-public struct MambaModel: Backbone {
-    public let configuration: MambaConfiguration
+/// A Mamba-family language model over its layer type: embeddings → layers → norm_f → lm_head, written once
+/// for both families (`MambaModel` = Hugging Face `MambaForCausalLM`; `Mamba2Model` = `Mamba2ForCausalLM`,
+/// mamba_ssm's `MambaLMHeadModel` with `ssm_cfg.layer = "Mamba2"`). Immutable; all recurrent state lives in
+/// `ModelState` (one `LayerState` per layer, see the layer types). Generation (prefill, step, forward) comes
+/// from `Backbone`. Legend: L length, D d_model, V vocab.
+public struct BackboneModel<Layer: BackboneLayer>: Backbone {
+    public let configuration: Layer.Configuration
     let embeddings: Weight      // [V, D]
-    let layers: [MambaLayer]
+    let layers: [Layer]
     let finalNorm: Tensor       // [D]
     let lmHead: Weight          // [V, D] (the embeddings when tied)
     /// Prompts are processed in pieces of this many tokens, so memory does not grow with their length.
     public var prefillChunk = 512
+    /// How the layers run a prompt (Mamba2: chunked SSD or its sequential slow twin; see `Mamba2Model.scan`).
+    public var options = Layer.Options()
 
     public var vocabularySize: Int { configuration.vocabularySize }
     public var hiddenSize: Int { configuration.hiddenSize }
     public var numberOfLayers: Int { configuration.numberOfLayers }
-    /// Θ_l of ReMamba has one value per channel of Δ.
-    public var deltaOffsetSize: Int { configuration.innerSize }
+    /// Θ_l of ReMamba: one value per channel of Δ (Mamba) or per head (Mamba2).
+    public var deltaOffsetSize: Int { Layer.deltaOffsetSize(configuration) }
     public var eosTokenID: Int? { configuration.eosTokenID }
     public var tiedEmbeddings: Bool { configuration.tieWordEmbeddings }
     public var embeddingTable: Weight { embeddings }
 
     /// Names and shapes of every tensor of the checkpoint, as Hugging Face names them.
-    public static func expectedWeights(_ c: MambaConfiguration) -> [String: [Int]] {
-        var w: [String: [Int]] = ["backbone.embeddings.weight": [c.vocabularySize, c.hiddenSize],
-                                  "backbone.norm_f.weight": [c.hiddenSize]]
-        if !c.tieWordEmbeddings { w["lm_head.weight"] = [c.vocabularySize, c.hiddenSize] }
-        for i in 0..<c.numberOfLayers { w.merge(MambaLayer.expectedWeights(c, prefix: "backbone.layers.\(i)")) { a, _ in a } }
+    public static func expectedWeights(_ c: Layer.Configuration) -> [String: [Int]] {
+        var w = BackboneTensors.expectedWeights(c, prefix: "")
+        for i in 0..<c.numberOfLayers { w.merge(Layer.Tensors.expectedWeights(c, prefix: BackboneTensors.layer(i))) { a, _ in a } }
         return w
     }
 
     /// Checkpoint name → model name: the original state-spaces spelling of the embeddings, and a
     /// tied lm_head (which some exporters write anyway) dropped, as transformers does.
-    public static func sanitize(_ c: MambaConfiguration) -> (String) -> String? {
+    public static func sanitize(_ c: Layer.Configuration) -> (String) -> String? {
         { name in
-            if name == "backbone.embedding.weight" { return "backbone.embeddings.weight" }
-            if name == "lm_head.weight" && c.tieWordEmbeddings { return nil }
+            if name == BackboneTensors.stateSpacesEmbeddings { return BackboneTensors.embeddings.rawValue }
+            if name == BackboneTensors.lmHead.rawValue && c.tieWordEmbeddings { return nil }
             return name
         }
     }
 
-    public init(weights: WeightMap, configuration c: MambaConfiguration) {
+    public init(weights: WeightMap, configuration c: Layer.Configuration) {
         configuration = c
-        embeddings = weights.weight("backbone.embeddings.weight")
-        layers = (0..<c.numberOfLayers).map { MambaLayer(weights, prefix: "backbone.layers.\($0)", configuration: c) }
-        finalNorm = weights["backbone.norm_f.weight"]
-        lmHead = c.tieWordEmbeddings ? embeddings : weights.weight("lm_head.weight")
+        let w = ModuleWeights<BackboneTensors>(weights, configuration: c)
+        embeddings = w.weight(.embeddings)
+        layers = (0..<c.numberOfLayers).map { Layer(ModuleWeights(weights, prefix: BackboneTensors.layer($0), configuration: c)) }
+        finalNorm = w.tensor(.finalNorm)
+        lmHead = c.tieWordEmbeddings ? embeddings : w.weight(.lmHead)
     }
 
     public init(directory: ModelDirectory) throws(LoadingError) {
-        guard let c = directory.configuration.mamba else {
+        guard let c = Layer.configuration(directory.configuration) else {
             throw .unsupported(path: directory.url.appendingPathComponent("config.json").path,
-                               what: "this is not a Mamba (v1) configuration; load it with ModelLoader or Mamba2Model")
+                               what: "this is not a \(Layer.familyName) configuration; load it with ModelLoader")
         }
         let weights = try WeightMap.load(from: directory, expected: Self.expectedWeights(c), sanitize: Self.sanitize(c))
         self.init(weights: weights, configuration: c)
@@ -63,13 +67,13 @@ public struct MambaModel: Backbone {
     public func embed(_ ids: [Int]) -> Tensor { embeddingRows(embeddings, ids) }
 
     /// Runs every layer over `inputs` [L, D] from `state` and applies norm_f: the last layer's
-    /// normed hidden states [L, D]. `adaptation` (ReMamba stage 2) is applied in every layer.
+    /// normed hidden states [L, D]. `adaptation` (ReMamba stage 2) rewrites Δ's pre-activation in every layer.
     public func hiddenStates(_ inputs: Tensor, state: inout ModelState, adaptation: SelectiveAdaptation? = nil) -> Tensor {
         var h = inputs
         let start = state.position
         for (i, layer) in layers.enumerated() {
             let adapt = adaptation.map { a in { (delta: inout Tensor) in a.apply(to: &delta, layer: i, firstPosition: start) } }
-            h = layer.forward(h, state: &state.layers[i], adapt: adapt)
+            h = layer.forward(h, state: &state.layers[i], options: options, adapt: adapt)
         }
         state.position += inputs.rows
         return RMSNorm.forward(h, weight: finalNorm, epsilon: configuration.layerNormEpsilon)
@@ -80,7 +84,7 @@ public struct MambaModel: Backbone {
         let segments = (0..<inputs.rows).map { $0..<($0 + 1) }
         var h = inputs
         for (i, layer) in layers.enumerated() {
-            h = LayerState.withLayer(i, of: &states) { layer.forward(h, states: &$0, segments: segments) }
+            h = LayerState.withLayer(i, of: &states) { layer.forward(h, states: &$0, segments: segments, options: options, adapt: nil) }
         }
         for b in states.indices { states[b].position += 1 }
         return RMSNorm.forward(h, weight: finalNorm, epsilon: configuration.layerNormEpsilon)
@@ -92,5 +96,18 @@ public struct MambaModel: Backbone {
     /// Number of parameters (tied embeddings counted once).
     public var parameterCount: Int {
         Self.expectedWeights(configuration).values.reduce(0) { $0 + $1.reduce(1, *) }
+    }
+}
+
+/// The Mamba (v1) language model (Hugging Face `MambaForCausalLM`).
+public typealias MambaModel = BackboneModel<MambaLayer>
+/// The Mamba-2 language model (Hugging Face `Mamba2ForCausalLM`).
+public typealias Mamba2Model = BackboneModel<Mamba2Layer>
+
+extension BackboneModel where Layer == Mamba2Layer {
+    /// `.sequential` runs the recurrence for prompts too: the slow twin of the chunked SSD.
+    public var scan: Mamba2Layer.Scan {
+        get { options.scan }
+        set { options.scan = newValue }
     }
 }
