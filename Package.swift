@@ -8,8 +8,8 @@ import Foundation
 // that built it. So the manifest adds it only when REMAMBA_TARGET_CPU is set: scripts/env.sh sets `native` for the
 // CLI, tests, demo, bench and CI (like llama.cpp's GGML_NATIVE), or say e.g. `x86-64-v3` for a portable AVX2
 // binary. Without it (as a dependency of another package) there are no unsafe flags at all. Only TensorCore gets
-// it: the other targets have no SIMD loops, and `remamba bench` measured no gain from building them native
-// (README, Speed). `remamba bench` prints the choice (MachineLimits.kernelBuild).
+// it: the other targets have (almost) no SIMD loops, and `remamba bench` measured no gain, for inference or
+// training, from building them native (README, Speed). `remamba bench` prints the choice (MachineLimits.kernelBuild).
 let targetCPU = ProcessInfo.processInfo.environment["REMAMBA_TARGET_CPU"].flatMap { $0.isEmpty ? nil : $0 }
 let kernelSettings: [SwiftSetting] = targetCPU.map { cpu in
     [.unsafeFlags(["-target-cpu", cpu]), .define("REMAMBA_TARGET_CPU_SET"),
