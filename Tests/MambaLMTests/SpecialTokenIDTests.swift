@@ -36,14 +36,18 @@ final class SpecialTokenIDTests: XCTestCase {
         XCTAssertTrue(llama.warnings.first?.contains("\"eos_token_id\" is 251") == true, "\(llama.warnings)")
     }
 
-    func testIdsInsideTheVocabularyAreKeptWithoutWarnings() throws {
+    func testIdsInsideTheVocabularyAreKeptWithoutWarningsAndAPaddingIndexFromTheEndWarns() throws {
+        let tiny = try parse(config("llama/llama_a") { $0["pad_token_id"] = 0 })
+        XCTAssertEqual([tiny.llama?.bosTokenID, tiny.llama?.eosTokenID, tiny.llama?.padTokenID], [1, 2, 0])
+        XCTAssertEqual(tiny.warnings, [])
         let mamba = try parse(config("mamba1/tiny_a") { $0["eos_token_id"] = 250 })
         XCTAssertEqual(mamba.mamba?.eosTokenID, 250)
         XCTAssertEqual(mamba.warnings, [])
-        // A negative padding index counts from the end of the embedding, as PyTorch's padding_idx (old LLaMA configs say -1).
+        // A negative padding index counts from the end of the embedding in PyTorch (old LLaMA configs say -1):
+        // transformers builds the model and warns; so does this engine, which never reads the padding id.
         let llama = try parse(config("llama/llama_a") { $0["pad_token_id"] = -1 })
-        XCTAssertEqual(llama.llama?.padTokenID, -1)
-        XCTAssertEqual(llama.warnings, [])
+        XCTAssertNil(llama.llama?.padTokenID)
+        XCTAssertEqual(llama.warnings.count, 1)
     }
 
     /// transformers builds LlamaModel's embedding with padding_idx = pad_token_id, which PyTorch refuses

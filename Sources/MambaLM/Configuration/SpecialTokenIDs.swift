@@ -1,11 +1,11 @@
 /// `bos_token_id`, `eos_token_id` and `pad_token_id` of config.json, bounded by `vocab_size` as transformers
-/// treats them (checked with transformers 5.x):
-/// - an id transformers never uses as an index is ignored with a warning: `eos_token_id` (generation compares
-///   tokens with it, so an id outside the vocabulary never ends a sequence; transformers only warns, about a
-///   negative one), `bos_token_id` (read by tokenizers, not by the model) and Mamba's `pad_token_id` (its
-///   embedding has no padding row);
-/// - Llama's `pad_token_id` is the `padding_idx` of its embedding, and PyTorch refuses one outside
-///   −vocab_size ..< vocab_size when transformers builds the model: an error naming the file and the key.
+/// treats them (checked with transformers 5.25 and torch 2.13):
+/// - transformers warns about any of them outside 0 ..< vocab_size ("must be None or an integer within the
+///   vocabulary") and goes on; generation with such an eos never stops at it. Here: the same warning, naming
+///   the file and the key, and the id is ignored (this engine reads only eos, to stop generation);
+/// - except Llama's `pad_token_id`, the `padding_idx` of its embedding: PyTorch refuses one outside
+///   −vocab_size ..< vocab_size when transformers builds the model ("Padding_idx must be within
+///   num_embeddings"). Here: an error naming the file and the key.
 protocol SpecialTokenIDs {
     var vocabularySize: Int { get }
     var bosTokenID: Int? { get set }
@@ -31,7 +31,6 @@ extension SpecialTokenIDs {
         var warnings: [String] = []
         func check(_ id: inout Int?, _ key: String, _ consequence: String) {
             guard let value = id, !valid.contains(value) else { return }
-            if Self.padIndexesEmbedding, key == "pad_token_id" { return }   // a negative padding index counts from the end, as in PyTorch
             warnings.append("\(path): \"\(key)\" is \(value), outside the vocabulary 0 ..< \(valid.upperBound): ignored (\(consequence))")
             id = nil
         }
