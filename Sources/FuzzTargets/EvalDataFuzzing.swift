@@ -4,11 +4,16 @@ import Tokenization
 
 /// The input as the jsonl files of `remamba eval`: LongBench samples (prompt built, truncated to 64 tokens,
 /// scored against its own answers), L-Eval documents (one job per instruction, every task's answer
-/// extraction), multiple-choice questions and prediction files (`eval score`).
+/// extraction), multiple-choice questions and prediction files (`eval score`); and as the shard manifest
+/// (`.shard.json`) beside a one-line predictions file, merged as `eval merge` does.
 enum EvalDataFuzzing {
     static let tokenizer = TrainingDataFuzzing.tokenizer
+    /// Made per input, not kept in a static: LeakSanitizer reports a Data alive at exit (see fuzz/lsan-suppressions.txt, 2).
+    static var predictions: Data { Data(#"{"dataset": "hotpotqa", "pred": "Ann", "answers": ["Ann"], "all_classes": null, "length": 50, "_id": "a"}"#.utf8 + [10]) }
 
     static func run(_ data: Data) {
+        let folder = FuzzScratch.folder("eval-merge", files: ["p.jsonl": predictions, "p.jsonl.shard.json": data])
+        _ = try? ShardMerge.merge([folder.appendingPathComponent("p.jsonl")])
         guard let tokenizer else { return }
         let path = "fuzz.jsonl"
         if let lines = try? JSONLines.decode(LongBenchSample.self, data: data, path: path) {

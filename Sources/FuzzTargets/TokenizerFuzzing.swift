@@ -3,9 +3,11 @@ import Tokenization
 
 /// tokenizer.json files, and text through tokenizers.
 enum TokenizerFuzzing {
-    /// The committed reference tokenizers (GPT-NeoX, Llama-3 split, …), loaded once.
-    static let committed: [Tokenizer] = ["neox", "llama3split", "prefix", "split"].compactMap {
-        try? Tokenizer(url: FuzzScratch.fixtures.appendingPathComponent("tokenizers/\($0).tokenizer.json"))
+    /// The committed reference tokenizers (byte-level: GPT-NeoX, Llama-3 split, …; SentencePiece-BPE: Llama-2
+    /// legacy, Metaspace), loaded once.
+    static let committed: [Tokenizer] = ["tokenizers/neox", "tokenizers/llama3split", "tokenizers/prefix", "tokenizers/split",
+                                         "tokenizers-llama/llama2", "tokenizers-llama/metaspace_split"].compactMap {
+        try? Tokenizer(url: FuzzScratch.fixtures.appendingPathComponent("\($0).tokenizer.json"))
     }
 
     /// The input as tokenizer.json; when it loads, its own text (and a fixed sentence) is encoded and decoded.

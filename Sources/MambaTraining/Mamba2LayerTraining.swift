@@ -69,7 +69,7 @@ public enum Mamba2LayerTraining: LayerTraining {
         let (xs, B, C) = ssmInputs(convOut, c)
         var ssmState = Tensor(zeros: [e, c.stateSize])
         let (y, checkpoints) = StateSpaceDuality.chunkedSavingCheckpoints(
-            x: xs, delta: delta(dtRaw, c), A: stateMatrix(aLog: p.aLog), B: B, C: C, D: p.D, groups: c.numberOfGroups,
+            ScanInputs(x: xs, delta: delta(dtRaw, c), A: stateMatrix(aLog: p.aLog), B: B, C: C, D: p.D), groups: c.numberOfGroups,
             chunkSize: c.chunkSize, state: &ssmState, chunk: checkpointSpacing(scanChunk, c))                                 // [L, E]
         let gated = GatedRMSNorm.forward(y, gate: z, weight: p.gatedNorm, groupSize: c.normGroupSize,
                                          epsilon: c.layerNormEpsilon, normBeforeGate: c.normBeforeGate) // [L, E]

@@ -47,8 +47,9 @@ public enum MambaLayerTraining: LayerTraining {
         var delta = deltaRaw
         Activations.softplus(&delta)                                                                  // Δ = softplus(δ + b)
         var ssmState = Tensor(zeros: [e, n])
-        let (y, checkpoints) = SelectiveScan.forwardSavingCheckpoints(x: u, delta: delta, A: stateMatrix(aLog: p.aLog), B: B, C: C,
-                                                                      D: p.D, state: &ssmState, chunk: scanChunk)
+        let (y, checkpoints) = SelectiveScan.forwardSavingCheckpoints(ScanInputs(x: u, delta: delta, A: stateMatrix(aLog: p.aLog),
+                                                                                 B: B, C: C, D: p.D),
+                                                                      state: &ssmState, chunk: scanChunk)
         var gated = y
         Activations.gate(&gated, by: z)                                                               // y · SiLU(z)
         var out = AdaptedLinear.forward(gated, weight: p.outProjection, bias: p.outProjectionBias,

@@ -37,6 +37,10 @@ struct PostProcessor: Sendable {
             }
         }
         if let json { try add(json) }
+        // Bounded as the vocabulary's ids are (`tokenizers` refuses ids beyond u32).
+        if let id = (prefix + suffix).first(where: { !(0...Tokenizer.maxTokenID).contains($0) }) {
+            throw TokenizerFileProblem.inconsistent("post_processor has special token id \(id), outside 0 … \(Tokenizer.maxTokenID)")
+        }
         self.prefix = prefix
         self.suffix = suffix
     }

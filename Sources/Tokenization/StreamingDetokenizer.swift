@@ -7,8 +7,10 @@ public struct StreamingDetokenizer {
     let skipSpecialTokens: Bool
     private var pending: [UInt8] = []
     private var emittedAny = false
-    /// Chain decoders (SentencePiece files): the ids so far and the text already emitted.
+    /// Chain decoders (SentencePiece files): the window of ids decoded on each token, how many of them were
+    /// emitted before, and their text (StreamingDetokenizer+Chain).
     var chainIDs: [Int] = []
+    var chainRead = 0
     var chainEmitted = ""
 
     public init(tokenizer: Tokenizer, skipSpecialTokens: Bool = false) {

@@ -23,7 +23,7 @@ struct Bench: ParsableCommand {
     var remamba = false
     @Option(name: .long, help: "Only measure training: one forward + backward of this many tokens (loss and all gradients).")
     var train: Int?
-    @Option(name: .long, help: ArgumentHelp("The paper's Fig. 6 / Fig. 1 speed comparison of Mamba, ReMamba and Llama: small (mamba-130m vs llama-125m) or large (mamba-2.8b vs openllama-3b); one process per measurement.", valueName: "small|large"))
+    @Option(name: .long, help: ArgumentHelp("The paper's Fig. 6 / Fig. 1 speed comparison of Mamba, ReMamba and Llama: small (mamba-130m vs llama-125m) or large (mamba-2.8b vs openllama-3b), or tiny (seconds, for tests); one process per measurement.", valueName: "small|large|tiny"))
     var compare: String?
     @Option(name: .long, help: "--compare: input lengths.") var inputs = "1024,2048,4096,6144,8192"
     @Option(name: .long, help: "--compare: generated tokens per input.") var outputTokens = 1024
@@ -115,7 +115,7 @@ struct Bench: ParsableCommand {
     func loadModel() throws -> (any LanguageModel, WeightMap?) {
         if let model {
             do {
-                let m = try ModelLoader.load(ModelDirectory(URL(fileURLWithPath: model)), dtype: weightType())
+                let m = try ModelLoader.load(openModelDirectory(model, dtype: weightType()), dtype: weightType())
                 guard m is any Backbone || m is LlamaModel else { throw ValidationError("\(model): not a plain Mamba, Mamba2 or Llama model") }
                 return (m, nil)
             } catch let error as ValidationError { throw error } catch { throw CommandFailure(error) }

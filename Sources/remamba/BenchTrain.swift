@@ -42,7 +42,7 @@ extension Bench {
     /// its vocabulary size.
     func trainingStep() throws -> (([Int], TrainingOptions) -> Double, [(String, Tensor)], Int) {
         if let model {
-            let directory = try ModelDirectory(URL(fileURLWithPath: model))
+            let directory = try openModelDirectory(model)
             if directory.configuration.llama != nil { throw ValidationError("bench --train: Llama models are not trainable in this engine") }
             if directory.configuration.mamba2 != nil {
                 let p = try Mamba2Parameters(directory: directory)

@@ -101,7 +101,7 @@ struct EvalRun: ParsableCommand {
         let predictionsURL = predictions.map { URL(fileURLWithPath: $0) } ?? outputDirectory.appendingPathComponent("predictions-\(name)\(shardSuffix).jsonl")
         let resultsURL = outputDirectory.appendingPathComponent("results-\(name).json")
         try validateOutputs([predictionsURL.path, resultsURL.path])
-        let directory = try ModelDirectory(URL(fileURLWithPath: model!))
+        let directory = try openModelDirectory(model!, dtype: dtype.map { try parseWeightType($0, argument: "--dtype") })
         let tokenizer = try loadTokenizer(directory)
         let lm = try remamba.loadModel(directory, adapter: adapter.map { try PEFTAdapter(URL(fileURLWithPath: $0)) },
                                        dtype: dtype.map { try parseWeightType($0, argument: "--dtype") })
@@ -167,7 +167,7 @@ struct EvalRun: ParsableCommand {
                 ? url.appendingPathComponent("tokenizer.json") : url
             counter = try Tokenizer(url: file)
         }
-        else if let model { counter = try loadTokenizer(try ModelDirectory(URL(fileURLWithPath: model))) }
+        else if let model { counter = try loadTokenizer(try openModelDirectory(model)) }
         var suite = SyntheticSuite(haystack: hay, countTokens: counter.map { t in { t.encode($0).count } })
         suite.lengths = try parseIDs(lengths, argument: "--lengths")
         suite.depths = try depths.split(separator: ",").map { part in

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MambaEval
+import OutputFiles
 
 /// `remamba eval merge`: the shards of a `--shard` run joined into the single run's predictions file
 /// and results (refusing shards that overlap, leave a gap, are unfinished or belong to other runs).
@@ -21,9 +22,8 @@ struct EvalMerge: ParsableCommand {
             let records = try JSONLines.decode(PredictionRecord.self, data: lines, path: predictions.path).map(\.value)
             let results = try EvalResults(records: records, task: try EvalTaskName(task))
             let json = try results.json(settings: ["task": task, "predictions": predictions.path, "merged_from": shards])
-            // Everything is computed before anything is written.
-            try lines.write(to: predictions, options: .atomic)
-            try json.write(to: directory.appendingPathComponent("results-\(task).json"), options: .atomic)
+            // Everything is computed before anything is written, and both files are written together (OutputFile).
+            try OutputFile.write([(predictions.path, lines), (directory.appendingPathComponent("results-\(task).json").path, json)])
             FileHandle.standardOutput.write(json)
             print("")
             printError("merged \(shards.count) shards, \(records.count) predictions: \(predictions.path)")

@@ -32,6 +32,7 @@ struct Init: ParsableCommand {
                 throw ValidationError("--out \(out) already exists: give a new directory")
             }
             let configuration = try ModelConfiguration.load(URL(fileURLWithPath: config))
+            printWarnings(of: configuration)
             let vocabularySize: Int
             switch configuration.architecture {
             case .mamba(let c): vocabularySize = c.vocabularySize
@@ -49,7 +50,7 @@ struct Init: ParsableCommand {
                 }
                 files.append(("tokenizer.json", data))
             }
-            try ModelFootprint(configuration.architecture).verifyFits(path: config)   // before allocating them
+            try ModelFootprint(configuration.architecture).verifyFits(path: config, matrices: .f32)   // before allocating them
             let weights = ModelInitialization.weights(configuration, includeReMamba: remamba, seed: seed)
             try ModelDirectoryWriter.write(files: files, tensors: weights.tensors.sorted { $0.key < $1.key }.map { ($0.key, .float32($0.value)) },
                                            to: output)

@@ -37,7 +37,7 @@ struct ModelOptions: ParsableArguments {
 
     func openDirectory() throws -> ModelDirectory {
         applyThreads()
-        return try ModelDirectory(URL(fileURLWithPath: model), lenientConfiguration: lenientConfig)
+        return try openModelDirectory(model, lenient: lenientConfig, dtype: weightType)
     }
 
     /// The --adapter directory, opened and its adapter_config.json checked; nil without --adapter.
@@ -45,6 +45,19 @@ struct ModelOptions: ParsableArguments {
         guard let adapter else { return nil }
         return try PEFTAdapter(URL(fileURLWithPath: adapter))
     }
+}
+
+/// A model directory, with what its config.json said that is ignored (`ModelConfiguration.warnings`) on stderr;
+/// `dtype`: the --dtype its weights will be converted to (the memory check counts them so).
+func openModelDirectory(_ path: String, lenient: Bool = false, dtype: WeightType? = nil) throws -> ModelDirectory {
+    let directory = try ModelDirectory(URL(fileURLWithPath: path), lenientConfiguration: lenient, dtype: dtype)
+    printWarnings(of: directory.configuration)
+    return directory
+}
+
+/// What config.json said that is ignored, one line each on stderr.
+func printWarnings(of configuration: ModelConfiguration) {
+    for warning in configuration.warnings { printError("warning: \(warning)") }
 }
 
 /// f32, bf16, f16 or q8 (q8_0 too) as a weight type.

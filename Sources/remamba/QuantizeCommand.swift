@@ -25,7 +25,7 @@ struct Quantize: ParsableCommand {
         guard !FileManager.default.fileExists(atPath: output.path) else { throw ValidationError("--out \(out) already exists: give a new directory") }
         do {
             let source = URL(fileURLWithPath: model)
-            let directory = try ModelDirectory(source, lenientConfiguration: lenientConfig)
+            let directory = try openModelDirectory(model, lenient: lenientConfig, dtype: type)
             let weights = try ModelLoader.storedWeights(directory)
             let (converted, kept) = weights.converted(to: type, where: StreamedMatrices.contains)
             var files = [("config.json", try Self.configuration(of: source, for: type))]

@@ -87,3 +87,29 @@ final class ShardTests: XCTestCase {
         }
     }
 }
+
+extension ShardTests {
+    /// A shard manifest is a file users can edit: its numbers are checked before use (a shard count of −1 made
+    /// `eval merge` trap on an empty range before), each refusal naming the manifest file.
+    func testMalformedManifestsAreRefusedByName() throws {
+        let out = try EvalFixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: out) }
+        let predictions = out.appendingPathComponent("p.jsonl")
+        try Data(#"{"dataset": "hotpotqa", "pred": "Ann", "answers": ["Ann"], "length": 50, "_id": "a"}"#.utf8 + [10]).write(to: predictions)
+        let manifest = ShardManifest.url(for: predictions)
+        let cases = [
+            (#"{"task": "hotpotqa", "shard": {"index": 0, "count": -1}, "samples": 1, "first": 0, "end": 1, "max_lengths": [], "predictions": 1}"#,
+             "index 0 is outside 0..<-1"),
+            (#"{"task": "hotpotqa", "shard": {"index": 0, "count": 1}, "samples": 1, "first": 1, "end": 0, "max_lengths": [], "predictions": 1}"#,
+             "expected 0 ≤ first ≤ end ≤ samples"),
+            (#"{"task": "hotpotqa"}"#, "shard"),
+        ]
+        for (json, words) in cases {
+            try Data(json.utf8).write(to: manifest)
+            XCTAssertThrowsError(try ShardMerge.merge([predictions])) { error in
+                guard case .malformedManifest = error as? ShardMerge.Failure else { return XCTFail("\(error)") }
+                XCTAssertTrue("\(error)".hasPrefix(manifest.path) && "\(error)".contains(words), "\(error)")
+            }
+        }
+    }
+}

@@ -65,7 +65,7 @@ final class HostileConfigurationTests: XCTestCase {
     func testWeightsLargerThanMemoryAreRefusedWithTheNumbers() throws {
         let directory = try copyOfFixture("tiny_a")
         try Corruption.editJSON(directory) { $0["hidden_size"] = 1 << 24; $0["vocab_size"] = 1 << 24; $0["intermediate_size"] = nil }
-        assertLoadingFails(directory, mentions: ["config.json", "GiB (Float32)", "of memory"]) {
+        assertLoadingFails(directory, mentions: ["config.json", "GiB (weight matrices as F32", "of memory"]) {
             if case .exceedsMemory = $0 { return true }; return false
         }
         // The estimate is the exact parameter count: tiny_a's (checked against its file) × 4 bytes.
@@ -73,8 +73,8 @@ final class HostileConfigurationTests: XCTestCase {
         let stored = fixture.tensorFiles.reduce(0) { $0 + $1.value.entries[$1.key]!.shape.reduce(1, *) }
         let footprint = ModelFootprint(fixture.configuration.architecture)
         XCTAssertEqual(footprint.parameterCount, stored)
-        XCTAssertNoThrow(try footprint.verifyFits(path: "config.json", physicalMemory: 4 * stored))
-        XCTAssertThrowsError(try footprint.verifyFits(path: "config.json", physicalMemory: 4 * stored - 1))
+        XCTAssertNoThrow(try footprint.verifyFits(path: "config.json", matrices: .f32, physicalMemory: 4 * stored))
+        XCTAssertThrowsError(try footprint.verifyFits(path: "config.json", matrices: .f32, physicalMemory: 4 * stored - 1))
     }
 
     func testFootprintReportsOverflowAsNilNotATrap() {
@@ -83,7 +83,7 @@ final class HostileConfigurationTests: XCTestCase {
         let footprint = ModelFootprint(.mamba(huge))
         XCTAssertNil(footprint.parameterCount)
         XCTAssertNil(footprint.stateBytes)
-        XCTAssertThrowsError(try footprint.verifyFits(path: "config.json"))
+        XCTAssertThrowsError(try footprint.verifyFits(path: "config.json", matrices: .q8_0))
         XCTAssertNil(CheckedSize.product(Int.max, 2))
         XCTAssertNil(CheckedSize.sum(Int.max, 1))
         XCTAssertEqual(CheckedSize.product(3, 5, 7), 105)

@@ -52,7 +52,7 @@ final class StoredWeightTests: XCTestCase {
         for family in ["mamba1", "mamba2"] {
             let source = Fixtures.root.appendingPathComponent("\(family)/tiny_a")
             let out = scratch.appendingPathComponent(family)
-            try writeQuantized(source, to: out)
+            try Self.writeQuantized(source, to: out)
             let written = try ModelDirectory(out)
             XCTAssertTrue(written.tensorFiles.keys.contains("backbone.layers.0.mixer.in_proj.weight.q8_0"))
             let fromFile = try XCTUnwrap(ModelLoader.load(written) as? any Backbone)
@@ -66,7 +66,7 @@ final class StoredWeightTests: XCTestCase {
         let scratch = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: scratch) }
         let out = scratch.appendingPathComponent("q8")
-        try writeQuantized(Fixtures.mamba1("tiny_a"), to: out)
+        try Self.writeQuantized(Fixtures.mamba1("tiny_a"), to: out)
         let weights = out.appendingPathComponent("model.safetensors")
         let file = try SafetensorsFile(path: weights.path)
         let plain = file.names.filter { !$0.hasSuffix(Q8Names.scalesSuffix) && !$0.hasSuffix(Q8Names.valuesSuffix) }
@@ -95,7 +95,7 @@ final class StoredWeightTests: XCTestCase {
     }
 
     /// The directory `remamba quantize --format q8` writes (config.json marked, matrices as Q8_0).
-    func writeQuantized(_ source: URL, to out: URL) throws {
+    static func writeQuantized(_ source: URL, to out: URL) throws {
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
         var object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: source.appendingPathComponent("config.json"))) as? [String: Any])
         object["quantization_config"] = Q8Configuration.json

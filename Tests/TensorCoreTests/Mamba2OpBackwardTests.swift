@@ -12,9 +12,8 @@ final class Mamba2OpBackwardTests: XCTestCase {
 
     func fast(_ i: Inputs, chunkSize: Int, chunk: Int) -> (y: Tensor, gradients: Gradients) {
         var state = i.state
-        let (y, checkpoints) = StateSpaceDuality.chunkedSavingCheckpoints(
-            x: i.x, delta: i.delta, A: i.A, B: i.B, C: i.C, D: i.D, groups: i.groups, chunkSize: chunkSize,
-            state: &state, chunk: chunk)
+        let (y, checkpoints) = StateSpaceDuality.chunkedSavingCheckpoints(i.inputs, groups: i.groups, chunkSize: chunkSize,
+                                                                          state: &state, chunk: chunk)
         return (y, StateSpaceDuality.backward(i.inputs, groups: i.groups, checkpoints: checkpoints, chunk: chunk, outputGradient: i.dy))
     }
 

@@ -12,8 +12,7 @@ final class SelectiveScanBackwardTests: XCTestCase {
 
     func fast(_ i: Inputs, chunk: Int) -> (y: Tensor, gradients: Gradients) {
         var state = i.state
-        let (y, checkpoints) = SelectiveScan.forwardSavingCheckpoints(x: i.x, delta: i.delta, A: i.A, B: i.B, C: i.C, D: i.D,
-                                                                      state: &state, chunk: chunk)
+        let (y, checkpoints) = SelectiveScan.forwardSavingCheckpoints(i.inputs, state: &state, chunk: chunk)
         return (y, SelectiveScan.backward(i.inputs, checkpoints: checkpoints, chunk: chunk, outputGradient: i.dy))
     }
 

@@ -41,3 +41,12 @@ final class HostileTokenizerTests: XCTestCase {
         assertRefused("merge-id-2^31.json", mentions: ["token \"ab\" has id 2147483648", bound])
     }
 }
+
+extension HostileTokenizerTests {
+    /// A TemplateProcessing special token's id is bounded like the vocabulary's: it would be the end-of-sequence
+    /// id and an input of the model (`tokenizers` refuses ids beyond u32).
+    func testPostProcessorIdsAreBoundedToo() {
+        assertRefused("post-processor-id-2^62.json", mentions: ["post_processor has special token id 4611686018427387904",
+                                                                 "outside 0 … \(Tokenizer.maxTokenID)"])
+    }
+}

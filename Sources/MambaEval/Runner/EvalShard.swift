@@ -1,4 +1,5 @@
 import Foundation
+import OutputFiles
 
 /// One share of an evaluation spread over N machines: shard `index` of `count` (0-based) takes the
 /// contiguous block of samples [index·n/count, (index + 1)·n/count), so the shards tile the data in
@@ -24,6 +25,12 @@ public struct EvalShard: Sendable, Equatable, Codable {
         guard count >= 1, (0..<count).contains(index) else { throw .outOfRange(index: index, count: count) }
         self.index = index
         self.count = count
+    }
+
+    /// A manifest's shard is checked as --shard is (a count of 0 or less would divide by zero in `range`).
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        try self.init(index: c.decode(Int.self, forKey: .index), count: c.decode(Int.self, forKey: .count))
     }
 
     /// "I/N", or "auto": the index from the scheduler's environment — a Slurm job array
@@ -86,6 +93,22 @@ public struct ShardManifest: Codable, Sendable, Equatable {
     public func write(besides predictions: URL) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-        try encoder.encode(self).write(to: Self.url(for: predictions), options: .atomic)
+        try OutputFile.write(encoder.encode(self), to: Self.url(for: predictions).path)
+    }
+
+    /// The manifest beside `predictions`, its numbers checked (they come from a file a user can edit).
+    public static func read(besides predictions: URL) throws(ShardMerge.Failure) -> ShardManifest {
+        let url = url(for: predictions)
+        guard let data = FileManager.default.contents(atPath: url.path) else { throw .noManifest(predictions.path) }
+        let manifest: ShardManifest
+        do { manifest = try JSONDecoder().decode(ShardManifest.self, from: data) } catch {
+            throw .malformedManifest(url.path, "\(error)")
+        }
+        guard manifest.samples >= 0, 0 <= manifest.first, manifest.first <= manifest.end, manifest.end <= manifest.samples,
+              manifest.predictions >= 0 else {
+            throw .malformedManifest(url.path, "expected 0 ≤ first ≤ end ≤ samples and predictions ≥ 0, got first \(manifest.first), "
+                                     + "end \(manifest.end), samples \(manifest.samples), predictions \(manifest.predictions)")
+        }
+        return manifest
     }
 }

@@ -5,10 +5,11 @@ import Foundation
 /// are one run's complete and disjoint shares. Lines are copied byte for byte.
 public enum ShardMerge {
     public enum Failure: Error, CustomStringConvertible, Equatable {
-        case noManifest(String), mismatch(String), overlap(String), gap(String)
+        case noManifest(String), malformedManifest(String, String), mismatch(String), overlap(String), gap(String)
         public var description: String {
             switch self {
             case .noManifest(let path): return "\(path): no shard manifest beside it (\(path).shard.json); was it written by `remamba eval … --shard`?"
+            case .malformedManifest(let path, let reason): return "\(path): not a shard manifest: \(reason)"
             case .mismatch(let what): return "the shards are not one run: \(what)"
             case .overlap(let what): return "overlap: \(what)"
             case .gap(let what): return "gap: \(what)"
@@ -19,11 +20,7 @@ public enum ShardMerge {
     /// The merged lines (each ending in a newline) and the task of the run.
     public static func merge(_ files: [URL]) throws -> (lines: Data, task: String) {
         var shards: [(manifest: ShardManifest, file: URL)] = []
-        for file in files {
-            let manifestURL = ShardManifest.url(for: file)
-            guard let data = FileManager.default.contents(atPath: manifestURL.path) else { throw Failure.noManifest(file.path) }
-            shards.append((try JSONDecoder().decode(ShardManifest.self, from: data), file))
-        }
+        for file in files { shards.append((try ShardManifest.read(besides: file), file)) }
         guard let reference = shards.first?.manifest else { throw Failure.gap("no shard files given") }
         for (m, file) in shards {
             for (name, same) in [("task", m.task == reference.task), ("number of shards", m.shard.count == reference.shard.count),

@@ -16,6 +16,9 @@ public struct ModelConfiguration: Sendable, Equatable {
     /// `ratio` (ρ), `compressp_ratio` (p), `stratio` (s) of the official ReMamba config, if present.
     public var compressionDefaults: CompressionDefaults?
     public var modelType: String?
+    /// What was read but ignored, for the user (the CLI prints each on stderr): e.g. a special token id
+    /// outside the vocabulary (`SpecialTokenIDs`).
+    public var warnings: [String] = []
 
     public struct CompressionDefaults: Sendable, Equatable {
         public var start: Double?
@@ -52,6 +55,12 @@ public struct ModelConfiguration: Sendable, Equatable {
     }
 
     static func parse(_ object: [String: Any], path: String, lenient: Bool) throws(LoadingError) -> ModelConfiguration {
+        var configuration = try parseFamily(object, path: path, lenient: lenient)
+        try configuration.boundSpecialTokenIDs(path: path)
+        return configuration
+    }
+
+    static func parseFamily(_ object: [String: Any], path: String, lenient: Bool) throws(LoadingError) -> ModelConfiguration {
         let modelType = object["model_type"] as? String
         if let modelType, !["mamba", "remamba", "mamba2", "llama"].contains(modelType) {
             throw .unsupported(path: path, what: "model_type \"\(modelType)\" (this engine reads \"mamba\", \"mamba2\", \"remamba\" and \"llama\")")

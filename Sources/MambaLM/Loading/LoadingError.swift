@@ -14,7 +14,7 @@ public enum LoadingError: Error, CustomStringConvertible, Equatable {
     case missingTensor(key: String, expectedShape: [Int], directory: String)
     case unexpectedTensor(key: String, path: String)
     case wrongShape(key: String, path: String, expected: [Int], found: [Int])
-    case exceedsMemory(path: String, needed: String, available: String)
+    case exceedsMemory(path: String, needed: String, matrices: String, available: String)
     case layerCountMismatch(directory: String, configured: Int, found: Int)
 
     public var description: String {
@@ -40,8 +40,9 @@ public enum LoadingError: Error, CustomStringConvertible, Equatable {
         case .unexpectedTensor(let key, let path): return "\(path): unexpected tensor \"\(key)\" (not part of this model)"
         case .wrongShape(let key, let path, let expected, let found):
             return "\(path): tensor \"\(key)\" has shape \(found), expected \(expected)"
-        case .exceedsMemory(let path, let needed, let available):
-            return "\(path): the weights of this configuration need \(needed) (Float32), more than this machine's \(available) of memory"
+        case .exceedsMemory(let path, let needed, let matrices, let available):
+            return "\(path): the weights of this configuration need \(needed) (weight matrices as \(matrices), other tensors as F32), "
+                + "more than this machine's \(available) of memory"
         case .layerCountMismatch(let directory, let configured, let found):
             return "\(directory): config.json has \(configured) layers (num_hidden_layers / n_layer), the weights have \(found)"
         }

@@ -1,4 +1,5 @@
 import Foundation
+import TensorCore
 
 /// A model directory: config.json, the safetensors weights (one file or sharded through
 /// model.safetensors.index.json) and, if present, tokenizer.json.
@@ -12,7 +13,9 @@ public struct ModelDirectory: Sendable {
         return FileManager.default.fileExists(atPath: u.path) ? u : nil
     }
 
-    public init(_ url: URL, lenientConfiguration: Bool = false) throws(LoadingError) {
+    /// `dtype`: the type the streamed matrices will be converted to at load (--dtype), nil to keep them as
+    /// stored; the memory check counts them so.
+    public init(_ url: URL, lenientConfiguration: Bool = false, dtype: WeightType? = nil) throws(LoadingError) {
         self.url = url
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else { throw .fileNotFound(path: url.path) }
@@ -24,7 +27,27 @@ public struct ModelDirectory: Sendable {
         // weights fit in this machine's memory.
         let footprint = ModelFootprint(configuration.architecture)
         try footprint.verifyLayers(tensorFiles.keys, directory: url.path)
-        try footprint.verifyFits(path: configurationURL.path)
+        let stored = storedMatrixTypes
+        try footprint.verifyFits(path: configurationURL.path, matrices: dtype ?? stored.main, kept: stored.kept)
+    }
+
+    /// The types of the checkpoint's streamed matrices (`StreamedMatrices`), from the headers: `main`, the type
+    /// holding most of their elements, and `kept`, the widest type among the others (Q8_0 checkpoints keep
+    /// matrices whose rows are not blocks of 32 as they were: Mamba's dt_proj). Exact when a checkpoint stores
+    /// them in at most these two ways, as checkpoints and `remamba quantize` do.
+    public var storedMatrixTypes: (main: WeightType, kept: WeightType) {
+        var elements: [WeightType: Int] = [:]
+        for (name, file) in tensorFiles {
+            guard let entry = file.entries[name] else { continue }
+            let type: WeightType
+            if name.hasSuffix(Q8Names.valuesSuffix) { type = .q8_0 }
+            else if StreamedMatrices.contains(name) { type = entry.dtype.weightType ?? .f32 }
+            else { continue }
+            elements[type, default: 0] += entry.shape.reduce(1, *)   // sizes checked against the file when it was opened
+        }
+        let main = elements.max { $0.value < $1.value }?.key ?? .f32
+        let kept = elements.keys.filter { $0 != main }.max { $0.valueSize < $1.valueSize } ?? main
+        return (main, kept)
     }
 
     static func openWeights(_ url: URL) throws(LoadingError) -> [String: SafetensorsFile] {

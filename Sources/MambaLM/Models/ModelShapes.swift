@@ -1,8 +1,10 @@
 import Foundation
 import TensorCore
 
-/// The released sizes (state-spaces/mamba-*-hf and mamba2-*), for benchmarks with random weights.
+/// The released sizes (state-spaces/mamba-*-hf and mamba2-*), for benchmarks with random weights; and `tiny`
+/// (d_model 64, 2 layers, mamba-130m's vocabulary), which runs the benchmark machinery in seconds (tests).
 public enum ModelShape: String, CaseIterable, Sendable {
+    case tiny
     case m130 = "130m", m370 = "370m", m790 = "790m", b1_4 = "1.4b", b2_8 = "2.8b"
     case mamba2m130 = "mamba2-130m", mamba2m370 = "mamba2-370m", mamba2m780 = "mamba2-780m",
          mamba2b1_3 = "mamba2-1.3b", mamba2b2_7 = "mamba2-2.7b"
@@ -10,6 +12,7 @@ public enum ModelShape: String, CaseIterable, Sendable {
     /// d_model and layers of each released size.
     var dimensions: (model: Int, layers: Int) {
         switch self {
+        case .tiny: (64, 2)
         case .m130, .mamba2m130: (768, 24)
         case .m370, .mamba2m370: (1024, 48)
         case .m790, .mamba2m780: (1536, 48)
@@ -21,7 +24,7 @@ public enum ModelShape: String, CaseIterable, Sendable {
     public var architecture: ModelConfiguration.Architecture {
         let (d, layers) = dimensions
         switch self {
-        case .m130, .m370, .m790, .b1_4, .b2_8:
+        case .tiny, .m130, .m370, .m790, .b1_4, .b2_8:
             return .mamba(MambaConfiguration(vocabularySize: 50280, hiddenSize: d, numberOfLayers: layers))
         default:
             return .mamba2(Mamba2Configuration(vocabularySize: 50288, hiddenSize: d, stateSize: 128, numberOfLayers: layers,

@@ -17,9 +17,10 @@ import Foundation
 extension SelectiveScan {
     /// `forward`, also returning the state at the start of every `chunk` steps ([K, E, N]).
     /// It runs `forward` chunk by chunk, so y and the final state are bit-identical to one call.
-    public static func forwardSavingCheckpoints(x: Tensor, delta: Tensor, A: Tensor, B: Tensor, C: Tensor, D: Tensor,
-                                                state: inout Tensor, chunk: Int) -> (y: Tensor, checkpoints: Tensor) {
+    public static func forwardSavingCheckpoints(_ inputs: ScanInputs, state: inout Tensor,
+                                                chunk: Int) -> (y: Tensor, checkpoints: Tensor) {
         precondition(chunk > 0, "SelectiveScan: chunk must be positive")
+        let (x, delta, A, B, C, D) = (inputs.x, inputs.delta, inputs.A, inputs.B, inputs.C, inputs.D)
         let (l, e, n) = (x.rows, x.columns, A.columns)
         let k = (l + chunk - 1) / chunk
         var checkpoints = [Float]()

@@ -20,10 +20,10 @@ extension StateSpaceDuality {
     /// `chunked` run `chunk` positions at a time, also returning the state entering each of those pieces
     /// ([K, E, N]). When `chunk` is a multiple of `chunkSize`, y and the final state are bit-identical to
     /// one call of `chunked` (the same SSD chunks, the same arithmetic).
-    public static func chunkedSavingCheckpoints(x: Tensor, delta: Tensor, A: Tensor, B: Tensor, C: Tensor, D: Tensor,
-                                                groups: Int, chunkSize: Int, state: inout Tensor,
+    public static func chunkedSavingCheckpoints(_ inputs: ScanInputs, groups: Int, chunkSize: Int, state: inout Tensor,
                                                 chunk: Int) -> (y: Tensor, checkpoints: Tensor) {
         precondition(chunk > 0, "StateSpaceDuality: checkpoint chunk must be positive")
+        let (x, delta, A, B, C, D) = (inputs.x, inputs.delta, inputs.A, inputs.B, inputs.C, inputs.D)
         let (l, e, n) = (x.rows, x.columns, state.columns)
         var checkpoints = [Float]()
         checkpoints.reserveCapacity((l + chunk - 1) / chunk * e * n)
