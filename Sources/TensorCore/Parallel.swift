@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 
 /// Work splitting for the kernels and for BLAS (which runs single-threaded inside each worker).
 /// The default uses every core; `--threads` sets it.
@@ -15,12 +16,19 @@ public enum Parallel {
             if count > 0 { body(0..<count) }
             return
         }
-        DispatchQueue.concurrentPerform(iterations: workers) { w in
+        let part = { (w: Int) in
             let lo = blocks * w / workers * granularity
             let hi = Swift.min(count, blocks * (w + 1) / workers * granularity)
             if lo < hi { body(lo..<hi) }
         }
+        if useTeam, team.run(parts: workers, part) { return }
+        DispatchQueue.concurrentPerform(iterations: workers, execute: part)
     }
+
+    /// The persistent threads the regions run on (one per core, the caller included); Dispatch takes
+    /// a region the team cannot (nested, concurrent, or more parts than cores).
+    static let team = WorkerTeam(size: ProcessInfoCores.count)
+    static let useTeam = ProcessInfo.processInfo.environment["REMAMBA_PARALLEL"] != "dispatch"
 }
 
 enum ProcessInfoCores {

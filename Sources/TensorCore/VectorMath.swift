@@ -61,6 +61,14 @@ public func vsoftplus(_ x: Float32x16) -> Float32x16 {
 @inline(__always)
 public func vsilu(_ x: Float32x16) -> Float32x16 { x / (1 + vexp(-x)) }
 
+/// Σ lanes as a tree (halves added pairwise): four dependent adds, where `sum()` chains fifteen in lane
+/// order — per output row of a decode matrix–vector product that chain was the row's critical path.
+@inline(__always)
+func treeSum(_ v: Float32x16) -> Float {
+    let eight = v.lowHalf + v.highHalf, four = eight.lowHalf + eight.highHalf, two = four.lowHalf + four.highHalf
+    return two[0] + two[1]
+}
+
 @inline(__always)
 func abs(_ x: Float32x16) -> Float32x16 { x.replacing(with: -x, where: x .< 0) }
 

@@ -70,10 +70,10 @@ enum WeightStreaming {
                     C.accumulate(&a2, fma4(w0, w1, w2, w3, x2 + e), scale)
                     C.accumulate(&a3, fma4(w0, w1, w2, w3, x3 + e), scale)
                 }
-                io.y[b * o + row] = a0.sum() + tail(w, row, x0, from: chunks * chunk)
-                io.y[(b + 1) * o + row] = a1.sum() + tail(w, row, x1, from: chunks * chunk)
-                io.y[(b + 2) * o + row] = a2.sum() + tail(w, row, x2, from: chunks * chunk)
-                io.y[(b + 3) * o + row] = a3.sum() + tail(w, row, x3, from: chunks * chunk)
+                io.y[b * o + row] = treeSum(a0) + tail(w, row, x0, from: chunks * chunk)
+                io.y[(b + 1) * o + row] = treeSum(a1) + tail(w, row, x1, from: chunks * chunk)
+                io.y[(b + 2) * o + row] = treeSum(a2) + tail(w, row, x2, from: chunks * chunk)
+                io.y[(b + 3) * o + row] = treeSum(a3) + tail(w, row, x3, from: chunks * chunk)
                 b += 4
             }
             while b < batch {
@@ -84,7 +84,7 @@ enum WeightStreaming {
                     let (w0, w1, w2, w3) = C.load(rowBase, chunk: c)
                     C.accumulate(&a0, fma4(w0, w1, w2, w3, x0 + c * chunk), C.scale(rowBase, chunk: c))
                 }
-                io.y[b * o + row] = a0.sum() + tail(w, row, x0, from: chunks * chunk)
+                io.y[b * o + row] = treeSum(a0) + tail(w, row, x0, from: chunks * chunk)
                 b += 1
             }
         }
@@ -98,25 +98,30 @@ enum WeightStreaming {
         return s
     }
 
-    /// The columns past the last full chunk (x is in natural order there): decoded into a stack buffer,
-    /// then 16 at a time (Mamba's dt_proj, whose rows are dt_rank long, is all tail).
+    /// The columns past the last full chunk (x is in natural order there), 16 at a time: read in place for
+    /// Float32, decoded into a stack buffer otherwise (Mamba's dt_proj, whose rows are dt_rank long, is all tail).
     @inline(__always)
     static func tail(_ w: StoredValues, _ row: Int, _ x: UnsafePointer<Float>, from first: Int) -> Float {
         let k = w.columns
         if first == k { return 0 }
+        if w.type == .f32 { return dot(w.values.assumingMemoryBound(to: Float.self) + row * k + first, x + first, count: k - first) }
         return withUnsafeTemporaryAllocation(of: Float.self, capacity: chunk) { buffer in
-            let values = buffer.baseAddress!
-            WeightEncoding.decode(w, elements: (row * k + first)..<(row * k + k), into: values)
-            var acc = V()
-            var i = 0
-            while i + 16 <= k - first {
-                acc.addProduct(UnsafeRawPointer(values + i).loadUnaligned(as: V.self), UnsafeRawPointer(x + first + i).loadUnaligned(as: V.self))
-                i += 16
-            }
-            var s = acc.sum()
-            while i < k - first { s += values[i] * x[first + i]; i += 1 }
-            return s
+            WeightEncoding.decode(w, elements: (row * k + first)..<(row * k + k), into: buffer.baseAddress!)
+            return dot(buffer.baseAddress!, x + first, count: k - first)
         }
+    }
+
+    @inline(__always)
+    static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count n: Int) -> Float {
+        var acc = V()
+        var i = 0
+        while i + 16 <= n {
+            acc.addProduct(UnsafeRawPointer(a + i).loadUnaligned(as: V.self), UnsafeRawPointer(b + i).loadUnaligned(as: V.self))
+            i += 16
+        }
+        var s = treeSum(acc)
+        while i < n { s += a[i] * b[i]; i += 1 }
+        return s
     }
 }
 
