@@ -157,6 +157,11 @@ final class LlamaCommandTests: XCTestCase {
         let expected = LlamaModel.expectedWeights(llama.configuration)
         XCTAssertEqual(Set(file.names), Set(expected.keys.map { "grad." + $0 } + ["loss"]))
         for (name, shape) in expected { XCTAssertEqual(file.entries["grad." + name]?.shape, shape, name) }
+
+        let refused = try RemambaExecutable.run(["grad", "--model", model, "--ids", "1,2,3", "--out", out + ".2", "--remamba"])
+        XCTAssertNotEqual(refused.status, 0)
+        XCTAssertTrue(refused.error.contains("--remamba") && refused.error.contains("Llama"), refused.error)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out + ".2"))
     }
 
     /// `train` with LoRA (the Llama default targets) writes a PEFT adapter that `--adapter` loads and that changes the
@@ -183,6 +188,10 @@ final class LlamaCommandTests: XCTestCase {
             logits.append(try SafetensorsFile(path: out).tensor("logits"))
         }
         XCTAssertGreaterThan(logits[0].maxAbsDifference(logits[1]), 1e-4, "the trained adapter changes the logits")
+
+        let wrongTarget = try RemambaExecutable.run(common + ["--out", scratch.appendingPathComponent("wrong").path, "--lora-targets", "in_proj"])
+        XCTAssertNotEqual(wrongTarget.status, 0)
+        XCTAssertTrue(wrongTarget.error.contains("--lora-targets: in_proj names no Linear or Embedding module"), wrongTarget.error)
 
         let full = scratch.appendingPathComponent("full")
         let run = try RemambaExecutable.run(common + ["--out", full.path, "--full"])
