@@ -23,7 +23,7 @@ public protocol LayerTraining {
 
 /// One block's trainable tensors of a base family (`MambaLayerParameters`, `Mamba2LayerParameters`), with
 /// what the family does differently; everything else of a model is written once, in `BackboneParameters`.
-public protocol TrainableLayer: Sendable {
+public protocol TrainableLayer: Sendable, AdaptableLayer {
     /// The inference block of the same family: its configuration, its tensors' declarations, Θ_l's size.
     associatedtype Inference: BackboneLayer
     typealias Configuration = Inference.Configuration
@@ -37,11 +37,6 @@ public protocol TrainableLayer: Sendable {
     func zeros() -> Self
     var inProjection: Tensor { get }         // [I, D]
     var outProjection: Tensor { get }        // [D, E]
-    /// LoRA branches by module suffix (mixer.in_proj, …), empty unless attached (`attachAdapters`); zeroed by
-    /// `BackboneParameters.zeros()`.
-    var adapters: [String: LinearAdapter] { get set }
-    /// The modules whose training forward and backward go through `AdaptedLinear`.
-    static var adaptableModules: [String] { get }
     /// See `TrainableBackbone.officialScalesImportanceGradient`.
     static var officialScalesImportanceGradient: Bool { get }
 }

@@ -6,12 +6,9 @@ import TensorCore
 /// each block trainable with ReMamba's Δ adaptation (Eq. 8) at some rows. `LayerStackTraining`,
 /// `MambaGradients` and `ReMambaGradients` are written once over it. The same value holds the gradients
 /// (`zeros()`). Legend: L rows, D d_model, V vocab.
-public protocol TrainableBackbone: Sendable {
-    associatedtype Configuration: Sendable
+public protocol TrainableBackbone: TrainableModel {
     associatedtype LayerTape: Sendable
 
-    init(weights: WeightMap, configuration: Configuration)
-    var configuration: Configuration { get }
     var embeddings: Tensor { get set }       // [V, D]
     var finalNorm: Tensor { get set }        // [D]
     /// [V, D]; nil when tied to the embeddings (its gradient then goes into the embeddings').
@@ -20,16 +17,8 @@ public protocol TrainableBackbone: Sendable {
     var headAdapter: LinearAdapter? { get set }
     var layerCount: Int { get }
     var layerNormEpsilon: Float { get }
-    var vocabularySize: Int { get }
     func zeros() -> Self
-    /// Every tensor under its checkpoint name, sorted by name.
-    var named: [(String, Tensor)] { get }
-    /// LoRA branches (BackboneParameters+Adapters): taken from a weight map, and renewed masks for a second pass.
-    mutating func attachAdapters(from w: WeightMap, options: AdapterOptions, passSeed: UInt64)
-    /// The module paths whose training forward can carry a LoRA branch.
-    var adaptableModules: [String] { get }
-    /// The configuration with an lm_head of its own (LoRA's model of a tied base, see `LoRAModel`).
-    static func untied(_ c: Configuration) -> Configuration
+    /// The same LoRA factors with renewed masks for a second pass (ReMamba's stage 2).
     func nextDropoutPass() -> Self
 
     /// Block `layer`: hidden [L, D] → ([L, D], tape), from a zero state; `adaptation` rewrites the
@@ -67,6 +56,7 @@ extension BackboneParameters: TrainableBackbone {
     public var layerCount: Int { layers.count }
     public var layerNormEpsilon: Float { configuration.layerNormEpsilon }
     public var vocabularySize: Int { configuration.vocabularySize }
+    public static var embeddingsName: String { BackboneTensors.embeddings.rawValue }
     public var deltaOffsetSize: Int { Layer.Inference.deltaOffsetSize(configuration) }
     public static var officialScalesImportanceGradient: Bool { Layer.officialScalesImportanceGradient }
 
@@ -74,6 +64,10 @@ extension BackboneParameters: TrainableBackbone {
         var c = c
         c.tieWordEmbeddings = false
         return c
+    }
+
+    public func lossAndGradients(ids: [Int], targets: [Int?], options: TrainingOptions) -> (loss: Double, gradients: BackboneParameters) {
+        MambaGradients.lossAndGradients(of: self, ids: ids, targets: targets, options: options)
     }
 
     public func projections(ofLayer i: Int) -> (inProjection: Tensor, outProjection: Tensor) {

@@ -7,15 +7,15 @@ import TensorCore
 /// `remamba grad`: the mean next-token cross-entropy of --ids (position t predicts ids[t + 1], as
 /// `labels = input_ids` in transformers; the last position has no target) and its gradient with respect to
 /// every parameter, written to a safetensors file: `loss` (F32 [1]) and `grad.<checkpoint name>` per
-/// parameter, in the checkpoint's shape (a tied lm_head: one gradient, under backbone.embeddings.weight).
-/// The family (Mamba or Mamba-2) comes from config.json. Other tools check the backward through this
+/// parameter, in the checkpoint's shape (a tied lm_head: one gradient, under the embeddings' name).
+/// The family (Mamba, Mamba-2 or Llama) comes from config.json. Other tools check the backward through this
 /// interface: keep it stable.
 /// With --remamba (a ReMamba or ReMamba2 checkpoint): the training loss of ReMamba, the first --prompt-length ids
 /// being the prompt that stage 1 compresses, and the gradients of the base's and ReMamba's parameters
 /// (Q/K/V_proj, layers.N.mixer.ret_bias.param), through both stages (`ReMambaGradients`).
 struct Grad: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Write the loss of --ids and the gradient of every parameter to a safetensors file (Mamba-1, Mamba-2, ReMamba, ReMamba2).")
+        abstract: "Write the loss of --ids and the gradient of every parameter to a safetensors file (Mamba-1, Mamba-2, ReMamba, ReMamba2, Llama).")
 
     @OptionGroup var modelOptions: ModelOptions
     @Option(name: .long, help: "Comma-separated token ids (at least 2), e.g. 1,2,3.") var ids: String
@@ -51,23 +51,21 @@ struct Grad: ParsableCommand {
         }
         do {
             let directory = try modelOptions.openDirectory()
-            if directory.configuration.llama != nil { throw ValidationError("grad: Llama models are not trainable in this engine (Mamba, Mamba2, ReMamba are)") }
+            if directory.configuration.llama != nil && remamba.remamba {
+                throw ValidationError("grad: --remamba compresses Mamba states; \(directory.url.path) is a Llama model")
+            }
             let options = TrainingOptions(scanChunk: scanChunk)
             let loss: Double, named: [(String, Tensor)]
-            if let settings = remamba.settings(defaults: directory.configuration.compressionDefaults) {
+            if directory.configuration.llama != nil {
+                (loss, named) = try gradients(LlamaParameters.self, directory, tokens, options)
+            } else if let settings = remamba.settings(defaults: directory.configuration.compressionDefaults) {
                 (loss, named) = directory.configuration.mamba2 != nil
                     ? try reMambaGradients(Mamba2Parameters.self, directory, tokens, settings, options)
                     : try reMambaGradients(MambaParameters.self, directory, tokens, settings, options)
             } else if directory.configuration.mamba2 != nil {
-                let parameters = try Mamba2Parameters(directory: directory)
-                try checkTokens(tokens, vocabularySize: parameters.configuration.vocabularySize)
-                let result = Mamba2Gradients.lossAndGradients(parameters, ids: tokens, options: options)
-                (loss, named) = (result.loss, result.gradients.named)
+                (loss, named) = try gradients(Mamba2Parameters.self, directory, tokens, options)
             } else {
-                let parameters = try MambaParameters(directory: directory)
-                try checkTokens(tokens, vocabularySize: parameters.configuration.vocabularySize)
-                let result = MambaGradients.lossAndGradients(parameters, ids: tokens, options: options)
-                (loss, named) = (result.loss, result.gradients.named)
+                (loss, named) = try gradients(MambaParameters.self, directory, tokens, options)
             }
             var tensors: [(String, SafetensorsWriter.Value)] = [("loss", .float32(Tensor(shape: [1], data: [Float(loss)])))]
             tensors += named.map { ("grad.\($0.0)", .float32($0.1)) }
@@ -75,6 +73,15 @@ struct Grad: ParsableCommand {
         } catch let error as ValidationError { throw error } catch {
             throw CommandFailure(error)
         }
+    }
+
+    /// The next-token loss and gradients of a plain model of family `Base` (Mamba-1, Mamba-2, Llama).
+    func gradients<Base: TrainableModel>(_: Base.Type, _ directory: ModelDirectory, _ tokens: [Int],
+                                         _ options: TrainingOptions) throws -> (Double, [(String, Tensor)]) {
+        let parameters = try Base(directory: directory)
+        try checkTokens(tokens, vocabularySize: parameters.vocabularySize)
+        let result = parameters.lossAndGradients(ids: tokens, targets: MambaGradients.nextTokenTargets(tokens), options: options)
+        return (result.loss, result.gradients.named)
     }
 
     /// The ReMamba training loss and gradients over a base of family `Base`.

@@ -10,7 +10,7 @@ import Tokenization
 /// and loss.svg.
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Train a Mamba model on plain text (pre-training) or JSONL instruction data (fine-tuning).")
+        abstract: "Train a Mamba or Llama model on plain text (pre-training) or JSONL instruction data (fine-tuning).")
 
     @OptionGroup var modelOptions: ModelOptions
     @Option(help: ArgumentHelp("Training data, repeatable (mixed in one shuffled order): *.jsonl instruction data (OpenOrca, LongAlpaca, prompt/completion) or a plain text file.", valueName: "file"))
@@ -25,8 +25,8 @@ struct Train: ParsableCommand {
     @Option(help: "LoRA alpha (default: PEFT's default, 8).") var loraAlpha: Double?
     @Option(help: "LoRA dropout on the input of each Linear target's branch (PEFT's lora_dropout; none on the embeddings).")
     var loraDropout = 0.0
-    @Option(help: ArgumentHelp("LoRA target modules, comma-separated (PEFT's target_modules).", valueName: "names"))
-    var loraTargets = LoRASettings().targetModules.joined(separator: ",")
+    @Option(help: ArgumentHelp("LoRA target modules, comma-separated (PEFT's target_modules; default \(LoRASettings().targetModules.joined(separator: ",")) for Mamba, \(LoRASettings.llamaTargetModules.joined(separator: ",")) for Llama).", valueName: "names"))
+    var loraTargets: String?
     @Flag(help: "LoRA: also write the merged model to OUT/merged.") var merge = false
     @Flag(help: "Train the ReMamba objective (selective compression + adaptation).") var remamba = false
 
@@ -60,9 +60,9 @@ struct Train: ParsableCommand {
         if scanChunk < 1 { throw ValidationError("--scan-chunk must be ≥ 1, got \(scanChunk)") }
         if loraRank < 1 { throw ValidationError("--lora-rank must be ≥ 1, got \(loraRank)") }
         if !(loraDropout >= 0 && loraDropout < 1) { throw ValidationError("--lora-dropout must be in [0, 1), got \(loraDropout)") }
-        if targetModules.isEmpty { throw ValidationError("--lora-targets: give at least one module name") }
+        if targetModules?.isEmpty == true { throw ValidationError("--lora-targets: give at least one module name") }
         if full && merge { throw ValidationError("--merge writes a merged LoRA model; with --full the output already is a full model") }
-        if full && (loraAlpha != nil || loraDropout != 0 || loraRank != 32 || targetModules != LoRASettings().targetModules) {
+        if full && (loraAlpha != nil || loraDropout != 0 || loraRank != 32 || loraTargets != nil) {
             throw ValidationError("--lora-rank, --lora-alpha, --lora-dropout and --lora-targets configure LoRA; --full trains every parameter")
         }
         _ = try dataFormat()
@@ -93,14 +93,15 @@ struct Train: ParsableCommand {
             if remamba, !examples.contains(where: { $0.promptLength > 0 }) {
                 throw ValidationError("--remamba compresses prompts: give JSONL instruction data (plain text may be mixed in)")
             }
-            let task = try TrainingTask(directory: directory, lora: loraSettings, remamba: remamba, merge: merge,
+            let lora = loraSettings(llama: directory.configuration.llama != nil)
+            let task = try TrainingTask(directory: directory, lora: lora, remamba: remamba, merge: merge,
                                         options: TrainingOptions(scanChunk: scanChunk, recomputeLayers: recomputeLayers), seed: seed)
             if let largest = examples.lazy.flatMap(\.ids).max(), largest >= task.vocabularySize {
                 throw ValidationError("the tokenizer gives id \(largest), beyond the model's vocabulary of \(task.vocabularySize): use the model's own tokenizer.json")
             }
             var settings = settings(exampleCount: examples.count)
             settings.dataFingerprint = DataFingerprint.of(examples)
-            settings.objective = objectiveDescription
+            settings.objective = objectiveDescription(lora)
             let outDirectory = URL(fileURLWithPath: out)
             let state = resume ? try TrainingRun.resumedState(in: outDirectory, settings: settings, like: task.initialParameters)
                                : TrainingState(parameters: task.initialParameters, seed: seed)
@@ -118,24 +119,25 @@ struct Train: ParsableCommand {
         }
     }
 
-    /// nil with --full.
-    var loraSettings: LoRASettings? {
+    /// nil with --full; the default targets are the family's (`llama`: attention and MLP Linears).
+    func loraSettings(llama: Bool) -> LoRASettings? {
         guard !full else { return nil }
         var s = LoRASettings(rank: loraRank, alpha: loraAlpha ?? 8)
         s.dropout = loraDropout
-        s.targetModules = targetModules
+        s.targetModules = targetModules ?? (llama ? LoRASettings.llamaTargetModules : s.targetModules)
         return s
     }
 
     /// What is trained, for the resume check.
-    var objectiveDescription: String {
+    func objectiveDescription(_ lora: LoRASettings?) -> String {
         let model = remamba ? "ReMamba objective" : "next-token objective"
-        guard let s = loraSettings else { return model + ", every parameter" }
+        guard let s = lora else { return model + ", every parameter" }
         return model + ", LoRA r \(s.rank) alpha \(s.alpha) dropout \(s.dropout) on " + s.targetModules.joined(separator: ",")
     }
 
-    var targetModules: [String] {
-        loraTargets.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    /// --lora-targets as given (nil: the family's default).
+    var targetModules: [String]? {
+        loraTargets.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
     }
 
     func settings(exampleCount: Int) -> TrainingSettings {

@@ -135,6 +135,72 @@ final class LlamaCommandTests: XCTestCase {
         }
     }
 
+    /// `grad` writes the loss of the model's own logits (mean next-token cross-entropy, computed here from
+    /// `LlamaModel.forward`; 1e-5: the same Float32 logits, log-softmax summed in another order) and one gradient per
+    /// checkpoint tensor in its shape (their values are proven against PyTorch in LlamaGradientTests).
+    func testGrad() throws {
+        let ids = [1, 15, 300, 7, 1999, 42]
+        let out = scratch.appendingPathComponent("grad.safetensors").path
+        let run = try RemambaExecutable.run(["grad", "--model", model, "--ids", ids.map(String.init).joined(separator: ","), "--out", out])
+        XCTAssertEqual(run.status, 0, run.error)
+        let file = try SafetensorsFile(path: out)
+        let (llama, _) = try loaded()
+        let logits = try llama.forward(ids)
+        var loss = 0.0
+        for t in 0..<(ids.count - 1) {
+            let row = logits.row(t).map(Double.init)
+            let maximum = row.max()!
+            loss += maximum + Foundation.log(row.reduce(0) { $0 + Foundation.exp($1 - maximum) }) - row[ids[t + 1]]
+        }
+        loss /= Double(ids.count - 1)
+        XCTAssertEqual(Double(try file.tensor("loss").data[0]), loss, accuracy: 1e-5)
+        let expected = LlamaModel.expectedWeights(llama.configuration)
+        XCTAssertEqual(Set(file.names), Set(expected.keys.map { "grad." + $0 } + ["loss"]))
+        for (name, shape) in expected { XCTAssertEqual(file.entries["grad." + name]?.shape, shape, name) }
+
+        let refused = try RemambaExecutable.run(["grad", "--model", model, "--ids", "1,2,3", "--out", out + ".2", "--remamba"])
+        XCTAssertNotEqual(refused.status, 0)
+        XCTAssertTrue(refused.error.contains("--remamba") && refused.error.contains("Llama"), refused.error)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out + ".2"))
+    }
+
+    /// `train` with LoRA (the Llama default targets) writes a PEFT adapter that `--adapter` loads and that changes the
+    /// logits; with --full, a model directory that loads as a Llama model. One step each on a short text.
+    func testTrainLoRAAndFull() throws {
+        let data = scratch.appendingPathComponent("corpus.txt")
+        try String(repeating: "Hello world, the grass grows and the river flows. ", count: 8).write(to: data, atomically: true, encoding: .utf8)
+        let common = ["train", "--model", model, "--data", data.path, "--steps", "1", "--accumulation", "1", "--max-length", "32", "--lr", "1e-2"]
+        let adapter = scratch.appendingPathComponent("adapter").path
+        let lora = try RemambaExecutable.run(common + ["--out", adapter, "--lora-rank", "2"])
+        XCTAssertEqual(lora.status, 0, lora.error)
+        let config = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: adapter + "/adapter_config.json"))) as? [String: Any])
+        XCTAssertEqual(config["target_modules"] as? [String], ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"])
+        XCTAssertEqual(config["r"] as? Int, 2)
+        let factors = try SafetensorsFile(path: adapter + "/adapter_model.safetensors")
+        XCTAssertEqual(factors.entries["base_model.model.model.layers.1.mlp.down_proj.lora_B.weight"]?.shape, [32, 2])
+        XCTAssertEqual(factors.names.count, 2 * 7 * 2)
+        let ids = "1,15,300,7,1999"
+        var logits: [Tensor] = []
+        for extra in [[], ["--adapter", adapter]] {
+            let out = scratch.appendingPathComponent("logits\(logits.count).safetensors").path
+            let run = try RemambaExecutable.run(["logits", "--model", model, "--ids", ids, "--out", out] + extra)
+            XCTAssertEqual(run.status, 0, run.error)
+            logits.append(try SafetensorsFile(path: out).tensor("logits"))
+        }
+        XCTAssertGreaterThan(logits[0].maxAbsDifference(logits[1]), 1e-4, "the trained adapter changes the logits")
+
+        let wrongTarget = try RemambaExecutable.run(common + ["--out", scratch.appendingPathComponent("wrong").path, "--lora-targets", "in_proj"])
+        XCTAssertNotEqual(wrongTarget.status, 0)
+        XCTAssertTrue(wrongTarget.error.contains("--lora-targets: in_proj names no Linear or Embedding module"), wrongTarget.error)
+
+        let full = scratch.appendingPathComponent("full")
+        let run = try RemambaExecutable.run(common + ["--out", full.path, "--full"])
+        XCTAssertEqual(run.status, 0, run.error)
+        let trained = try XCTUnwrap(ModelLoader.load(ModelDirectory(full)) as? LlamaModel)
+        let (base, _) = try loaded()
+        XCTAssertGreaterThan(try trained.forward([1, 15, 300]).maxAbsDifference(base.forward([1, 15, 300])), 1e-4)
+    }
+
     func request(_ url: URL, body: Data? = nil) throws -> (status: Int, data: Data) {
         var request = URLRequest(url: url, timeoutInterval: 30)
         if let body {

@@ -31,8 +31,9 @@ struct AdapterMergePlan {
 
         enum Target { case tensor(String), dropped, unknown }
         let tied = expected[BackboneTensors.lmHead.rawValue] == nil
+        let embeddings = Self.embeddingsName(expected)
         func target(_ checkpointName: String) -> Target {
-            let name = tied && checkpointName == BackboneTensors.lmHead.rawValue ? BackboneTensors.embeddings.rawValue : checkpointName
+            let name = tied && checkpointName == BackboneTensors.lmHead.rawValue ? embeddings : checkpointName
             guard let modelName = sanitize(name) else { return .dropped }
             return expected[modelName] != nil ? .tensor(modelName) : .unknown
         }
@@ -89,7 +90,7 @@ struct AdapterMergePlan {
                                    path: String) throws(LoadingError) {
         guard case .names(let names)? = targets else { return }
         var weights = expected
-        if tied { weights[BackboneTensors.lmHead.rawValue] = expected[BackboneTensors.embeddings.rawValue] }
+        if tied { weights[BackboneTensors.lmHead.rawValue] = expected[embeddingsName(expected)] }
         for target in names {
             let matching = weights.filter { name, _ in
                 guard name.hasSuffix(".weight") else { return false }
@@ -104,6 +105,11 @@ struct AdapterMergePlan {
                                    + "LoRA is implemented for nn.Linear and nn.Embedding only")
             }
         }
+    }
+
+    /// The embedding matrix among the expected names (Mamba's backbone.embeddings.weight, Llama's model.embed_tokens.weight).
+    static func embeddingsName(_ expected: [String: [Int]]) -> String {
+        expected[LlamaModelTensors.embeddings.rawValue] != nil ? LlamaModelTensors.embeddings.rawValue : BackboneTensors.embeddings.rawValue
     }
 
     /// Applies the plan to the base weights (which lack the replaced tensors).

@@ -18,8 +18,8 @@ public enum ModelLoader {
         case .llama(let c):
             let config = directory.url.appendingPathComponent("config.json").path
             if compression != nil { throw LoadingError.unsupported(path: config, what: "--remamba with a Llama model (ReMamba compresses Mamba states)") }
-            if adapter != nil { throw LoadingError.unsupported(path: config, what: "PEFT adapters on a Llama model") }
-            let weights = try WeightMap.load(from: directory, expected: LlamaModel.expectedWeights(c), sanitize: LlamaModel.sanitize(c))
+            let weights = try WeightMap.load(from: directory, adapter: adapter, expected: LlamaModel.expectedWeights(c),
+                                             sanitize: LlamaModel.sanitize(c))
             return LlamaModel(weights: StreamedMatrices.convert(weights, to: dtype), configuration: c)
         }
     }

@@ -19,8 +19,11 @@ public struct LoRAModel: Sendable {
     public let base: NamedTensors
     /// The base has no lm_head.weight: the head is the embeddings.
     public let tiedHead: Bool
-    /// Modules whose Linear target is trained as a branch (`TrainableBackbone.adaptableModules`).
+    /// Modules whose Linear target is trained as a branch (`TrainableModel.adaptableModules`).
     public let branchable: Set<String>
+    /// The embedding matrix's checkpoint name (`TrainableModel.embeddingsName`): a LoRA target as nn.Embedding, and
+    /// what a tied lm_head is.
+    public let embeddingsName: String
 
     struct Target: Sendable {
         let module: String        // PEFT module path (backbone.layers.0.mixer.in_proj, lm_head, …)
@@ -33,19 +36,19 @@ public struct LoRAModel: Sendable {
     let savedNames: [String]
 
     static let prefix = "base_model.model."
-    static let embeddingsName = BackboneTensors.embeddings.rawValue
 
-    public init(base: NamedTensors, settings: LoRASettings, branchable: Set<String> = []) {
-        (self.base, self.settings, self.branchable) = (base, settings, branchable)
+    public init(base: NamedTensors, settings: LoRASettings, branchable: Set<String> = [],
+                embeddingsName: String = BackboneTensors.embeddings.rawValue) {
+        (self.base, self.settings, self.branchable, self.embeddingsName) = (base, settings, branchable, embeddingsName)
         tiedHead = base[BackboneTensors.lmHead.rawValue] == nil
         var targets: [Target] = []
         for name in base.keys.sorted() where name.hasSuffix(".weight") && base[name]!.rank == 2 {
             let module = String(name.dropLast(".weight".count))
             guard LoRASettings.matches(module, settings.targetModules) else { continue }
-            targets.append(Target(module: module, baseName: name, effectiveName: name, isEmbedding: name == Self.embeddingsName))
+            targets.append(Target(module: module, baseName: name, effectiveName: name, isEmbedding: name == embeddingsName))
         }
         if tiedHead, LoRASettings.matches(BackboneTensors.lmHead.module, settings.targetModules) {
-            targets.append(Target(module: BackboneTensors.lmHead.module, baseName: Self.embeddingsName,
+            targets.append(Target(module: BackboneTensors.lmHead.module, baseName: embeddingsName,
                                   effectiveName: BackboneTensors.lmHead.rawValue, isEmbedding: false))
         }
         self.targets = targets
@@ -116,7 +119,7 @@ public struct LoRAModel: Sendable {
 
     func merged(_ trainable: NamedTensors, only mergedTargets: [Target]) -> NamedTensors {
         var model = base
-        if tiedHead { model[BackboneTensors.lmHead.rawValue] = base[Self.embeddingsName] }
+        if tiedHead { model[BackboneTensors.lmHead.rawValue] = base[embeddingsName] }
         for name in savedNames { model[name] = trainable[Self.prefix + name]! }
         for t in mergedTargets {
             let a = trainable[keyA(t)]!, b = trainable[keyB(t)]!

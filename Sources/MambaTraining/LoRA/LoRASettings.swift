@@ -14,6 +14,11 @@ public struct LoRASettings: Sendable, Equatable {
 
     public var scale: Float { Float(alpha / Double(rank)) }
 
+    /// The default targets for a Llama model: every Linear of attention and MLP (q/k/v/o_proj, gate/up/down_proj).
+    public static var llamaTargetModules: [String] {
+        LlamaLayerParameters.adaptableModules.map { String($0.split(separator: ".").last!) }
+    }
+
     static func matches(_ module: String, _ names: [String]) -> Bool {
         names.contains { module == $0 || module.hasSuffix("." + $0) }
     }

@@ -1,9 +1,9 @@
 import MambaLM
 import TensorCore
 
-/// Next-token cross-entropy of a plain base (`MambaGradients` / `Mamba2Gradients`) over the parameters by
-/// checkpoint name: `MambaObjective` for Mamba-1, `Mamba2Objective` for Mamba-2.
-public struct BackboneObjective<Base: TrainableBackbone>: TrainingObjective {
+/// Next-token cross-entropy of a plain model (`TrainableModel.lossAndGradients`) over the parameters by
+/// checkpoint name: `MambaObjective` for Mamba-1, `Mamba2Objective` for Mamba-2, `LlamaObjective` for Llama.
+public struct BackboneObjective<Base: TrainableModel>: TrainingObjective {
     public let configuration: Base.Configuration
     public var options: TrainingOptions
 
@@ -16,15 +16,11 @@ public struct BackboneObjective<Base: TrainableBackbone>: TrainingObjective {
         let w = WeightMap(tensors: parameters)
         var p = Base(weights: w, configuration: configuration)
         p.attachAdapters(from: w, options: options.adapters, passSeed: options.passSeed(&generator))
-        let (loss, gradients) = MambaGradients.lossAndGradients(of: p, ids: example.ids, targets: example.targets, options: options)
+        let (loss, gradients) = p.lossAndGradients(ids: example.ids, targets: example.targets, options: options)
         return (loss, gradients.namedTensors)
     }
 }
 
 public typealias MambaObjective = BackboneObjective<MambaParameters>
 public typealias Mamba2Objective = BackboneObjective<Mamba2Parameters>
-
-extension TrainableBackbone {
-    /// Every tensor by checkpoint name (the trainer's view).
-    public var namedTensors: NamedTensors { Dictionary(uniqueKeysWithValues: named) }
-}
+public typealias LlamaObjective = BackboneObjective<LlamaParameters>

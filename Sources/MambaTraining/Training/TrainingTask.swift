@@ -2,7 +2,7 @@ import Foundation
 import MambaLM
 import TensorCore
 
-/// What a `remamba train` run optimises, built from a model directory: the objective (Mamba-1, Mamba-2 or
+/// What a `remamba train` run optimises, built from a model directory: the objective (Mamba-1, Mamba-2, Llama or
 /// ReMamba, in full or through LoRA), the trainable tensors it starts from, and how the result is written.
 public struct TrainingTask {
     public let objective: any TrainingObjective
@@ -19,16 +19,23 @@ public struct TrainingTask {
                 seed: UInt64) throws {
         var options = options
         if let lora { options.adapters = AdapterOptions(scale: lora.scale, dropout: lora.dropout) }
-        let base: NamedTensors, adaptable: [String]
+        let base: NamedTensors, adaptable: [String], embeddingsName: String
         /// The objective of the model, untied (a tied head given its own `lm_head.weight`) when asked.
         let objective: (_ untied: Bool) -> any TrainingObjective
         switch directory.configuration.architecture {
         case .mamba:
             (base, vocabularySize, adaptable, objective) = try Self.model(MambaParameters.self, directory, remamba: remamba, options: options)
+            embeddingsName = MambaParameters.embeddingsName
         case .mamba2:
             (base, vocabularySize, adaptable, objective) = try Self.model(Mamba2Parameters.self, directory, remamba: remamba, options: options)
+            embeddingsName = Mamba2Parameters.embeddingsName
         case .llama:
-            throw LoadingError.unsupported(path: directory.url.path, what: "training a Llama model (this engine trains Mamba, Mamba2 and ReMamba)")
+            if remamba {
+                throw LoadingError.unsupported(path: directory.url.appendingPathComponent("config.json").path,
+                                               what: "--remamba with a Llama model (ReMamba compresses Mamba states)")
+            }
+            (base, vocabularySize, adaptable, objective) = try Self.model(LlamaParameters.self, directory, options: options)
+            embeddingsName = LlamaParameters.embeddingsName
         }
         let source = directory.url
         guard let lora else {
@@ -37,7 +44,7 @@ public struct TrainingTask {
             export = { trained, out in try ModelExport.write(trained, source: source, to: out) }
             return
         }
-        let model = LoRAModel(base: base, settings: lora, branchable: Set(adaptable))
+        let model = LoRAModel(base: base, settings: lora, branchable: Set(adaptable), embeddingsName: embeddingsName)
         if let name = lora.targetModules.first(where: { !model.usedTargetModules.contains($0) }) {
             throw LoRATargetError.notFound(name)
         }
@@ -60,21 +67,26 @@ public struct TrainingTask {
     /// the modules that can carry a LoRA branch, and its objective, untied when asked.
     static func model<Base: TrainableBackbone>(_: Base.Type, _ directory: ModelDirectory, remamba: Bool, options: TrainingOptions)
         throws -> (NamedTensors, Int, [String], (_ untied: Bool) -> any TrainingObjective) {
-        let tensors: NamedTensors, configuration: Base.Configuration, base: Base
-        if remamba {
-            let p = directory.tensorFiles[ReMambaModules.marker] != nil
-                ? try ReMambaParameters<Base>(directory: directory)
-                : ReMambaParameters(base: try Base(directory: directory))
-            (tensors, configuration, base) = (Dictionary(uniqueKeysWithValues: p.named), p.configuration, p.base)
-        } else {
-            base = try Base(directory: directory)
-            (tensors, configuration) = (base.namedTensors, base.configuration)
-        }
+        guard remamba else { return try model(Base.self, directory, options: options) }
+        let p = directory.tensorFiles[ReMambaModules.marker] != nil
+            ? try ReMambaParameters<Base>(directory: directory)
+            : ReMambaParameters(base: try Base(directory: directory))
+        let configuration = p.configuration
         let objective = { (untied: Bool) -> any TrainingObjective in
-            let c = untied ? Base.untied(configuration) : configuration
-            return remamba ? ReMambaObjective<Base>(configuration: c, options: options) : BackboneObjective<Base>(configuration: c, options: options)
+            ReMambaObjective<Base>(configuration: untied ? Base.untied(configuration) : configuration, options: options)
         }
-        return (tensors, base.vocabularySize, base.adaptableModules, objective)
+        return (Dictionary(uniqueKeysWithValues: p.named), p.base.vocabularySize, p.base.adaptableModules, objective)
+    }
+
+    /// The same for the plain next-token objective of any model (Mamba-1, Mamba-2, Llama).
+    static func model<Base: TrainableModel>(_: Base.Type, _ directory: ModelDirectory, options: TrainingOptions)
+        throws -> (NamedTensors, Int, [String], (_ untied: Bool) -> any TrainingObjective) {
+        let base = try Base(directory: directory)
+        let configuration = base.configuration
+        let objective = { (untied: Bool) -> any TrainingObjective in
+            BackboneObjective<Base>(configuration: untied ? Base.untied(configuration) : configuration, options: options)
+        }
+        return (base.namedTensors, base.vocabularySize, base.adaptableModules, objective)
     }
 }
 
@@ -91,7 +103,7 @@ public enum LoRATargetError: Error, CustomStringConvertible {
             return "--lora-targets: \(name) names no Linear or Embedding module of the model"
         case .noDropout(let module, let dropout):
             return "--lora-dropout \(dropout): the LoRA target \(module) cannot be trained with dropout (branches run on "
-                + "in_proj, x_proj, dt_proj, out_proj and lm_head); leave it out of --lora-targets or use --lora-dropout 0"
+                + "Mamba's in_proj, x_proj, dt_proj, out_proj, Llama's q/k/v/o_proj and gate/up/down_proj, and lm_head); leave it out of --lora-targets or use --lora-dropout 0"
         }
     }
 }
