@@ -42,12 +42,24 @@ public struct Tensor: Sendable, Equatable {
         data[(index * columns)..<((index + 1) * columns)]
     }
 
-    /// `body(index, range, rows)` for each of `segments` (row ranges covering the tensor in order), the
-    /// results stacked in order. One segment over every row passes the tensor itself, uncopied. Per-sequence
-    /// ops (a conv, a scan with its own state) run this way over a batch whose rows are different sequences.
-    public func bySegments(_ segments: [Range<Int>], _ body: (Int, Range<Int>, Tensor) -> Tensor) -> Tensor {
-        if segments.count == 1 && segments[0] == 0..<rows { return body(0, segments[0], self) }
-        return Tensor.concatenateRows(segments.enumerated().map { body($0.offset, $0.element, rows($0.element)) })
+    /// `body(range, rows, &states[s])` for each of `segments` (row ranges covering the tensor in order, segment s
+    /// a sequence carried by `states[s]`), the results stacked in order. One segment over every row passes the
+    /// tensor itself, uncopied. Per-sequence ops (a conv, a scan with its own state) run this way over a batch
+    /// whose rows are different sequences; the segments are spread over the workers, each touching only its own
+    /// state, so every segment computes exactly what it would alone.
+    public func bySegments<State>(_ segments: [Range<Int>], carrying states: inout [State],
+                                  _ body: (Range<Int>, Tensor, inout State) -> Tensor) -> Tensor {
+        precondition(segments.count == states.count, "bySegments: \(segments.count) segments for \(states.count) states")
+        if segments.count == 1 && segments[0] == 0..<rows { return body(segments[0], self, &states[0]) }
+        var parts = [Tensor](repeating: Tensor(zeros: [0]), count: segments.count)
+        parts.withUnsafeMutableBufferPointer { out in
+            states.withUnsafeMutableBufferPointer { carried in
+                Parallel.forEachRange(segments.count) { range in
+                    for s in range { out[s] = body(segments[s], rows(segments[s]), &carried[s]) }
+                }
+            }
+        }
+        return Tensor.concatenateRows(parts)
     }
 
     /// Rows of `parts` stacked in order; every part must have the same number of columns.

@@ -16,6 +16,8 @@ struct Bench: ParsableCommand {
     var dtype: String?
     @Option(name: .long, help: "Prompt lengths for prefill, comma-separated.") var prefill = "512,2048,6144"
     @Option(name: .long, help: "Tokens to decode.") var decode = 128
+    @Option(name: .long, help: "Batched decode: numbers of sequences stepped together, comma-separated (aggregate tokens/s, as the server's continuous batching runs them).")
+    var batch: String?
     @Option(name: .long, help: "Timed runs per cell (the median is reported), after one warm-up run.") var repeats = 3
     @Option(name: .long, help: "Threads (BLAS and kernels).") var threads: Int?
     @Flag(name: .long, help: "Print one JSON object per cell instead of a table.") var json = false
@@ -101,12 +103,40 @@ struct Bench: ParsableCommand {
         let bytes = Double(sizes.bytesPerToken)
         report.cell(phase: "decode", tokens: decode, seconds: t, fraction: bytes * Double(decode) / t / 1e9 / limits.bandwidth,
                     of: "bandwidth", extra: String(format: "%.0f MB/token", bytes / 1e6))
+        if let batch { try measureBatches(model, sizes: sizes, batches: parseIDs(batch, argument: "--batch"), limits: limits, report: report) }
         report.peak(bytes: MachineLimits.peakResidentBytes, weightBytes: sizes.weightBytes)
         if remamba {
             guard let weights, let mamba = model as? any Backbone else {
                 throw ValidationError("--remamba compares on a random Mamba --shape (it needs ReMamba weights)")
             }
             try compareReMamba(mamba, weights, report: report)
+        }
+    }
+
+    /// `decode` steps of B sequences at once (`LanguageModel.step(_:states:)`), each after a short prompt of its
+    /// own: aggregate tokens/s against the GEMM peak (2 FLOPs per weight per token), since a large batch turns
+    /// the memory-bound matrix–vector products into compute-bound matrix products.
+    func measureBatches(_ model: any LanguageModel, sizes: Sizes, batches: [Int], limits: (gflops: Double, bandwidth: Double),
+                        report: BenchReport) throws {
+        let v = model.vocabularySize
+        for b in batches {
+            guard b >= 1 else { throw ValidationError("--batch: batch sizes must be ≥ 1, got \(b)") }
+            var starts: [ModelState] = [], firsts: [Int] = []
+            for s in 0..<b {
+                var state = model.makeState()
+                let logits = try model.prefill([1 + s % (v - 1), 2, 3], state: &state)
+                starts.append(state)
+                firsts.append(Sampler.argmax(logits.data))
+            }
+            let t = MachineLimits.medianSeconds(repeats: repeats) {
+                var states = starts, ids = firsts
+                for _ in 0..<decode {
+                    let logits = model.step(ids, states: &states)
+                    ids = (0..<b).map { Sampler.argmax(Array(logits.data[($0 * v)..<(($0 + 1) * v)])) }
+                }
+            }
+            let flops = 2 * Double(sizes.parameters - (sizes.tied ? 0 : v * sizes.hidden)) * Double(b * decode)
+            report.cell(phase: "decode ×\(b)", tokens: b * decode, seconds: t, fraction: flops / t / 1e9 / limits.gflops, of: "GEMM peak")
         }
     }
 

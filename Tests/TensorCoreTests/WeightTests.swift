@@ -73,6 +73,26 @@ final class WeightTests: XCTestCase {
         }
     }
 
+    /// A batch through the streaming kernel (tiles of 4 W rows × 4 x rows, the rest one row at a time) gives
+    /// each x row exactly what it gives alone: the batched decode step's bit-for-bit promise. 61 W rows end in a
+    /// short tile; 96 and 288 columns end in a tail, 768 do not.
+    func testStreamedBatchRowsEqualSingleRowsBitForBit() {
+        for columns in [96, 288, 768] {
+            let w = TestInputs.normal([61, columns], seed: UInt64(columns) + 7)
+            let x = TestInputs.normal([Linear.streamingRows, columns], seed: UInt64(columns) + 8)
+            for type in WeightType.allCases where type.canStore(columns: columns) {
+                let weight = Weight(w, as: type)
+                let alone = (0..<x.rows).map { Linear.forward(x.rows($0..<($0 + 1)), weight: weight) }
+                for batch in [2, 4, 5, 7, 8, 13, Linear.streamingRows] {
+                    let together = Linear.forward(x.rows(0..<batch), weight: weight)
+                    for b in 0..<batch {
+                        assertIdentical(together.rows(b..<(b + 1)), alone[b], "\(type) [\(batch), \(columns)] row \(b)")
+                    }
+                }
+            }
+        }
+    }
+
     /// One thread and several: the same rows, the same arithmetic.
     func testStreamingIsIndependentOfThreadCount() {
         let w = Weight(TestInputs.normal([4096, 256], seed: 3), as: .q8_0)

@@ -70,8 +70,8 @@ public struct Mamba2Layer: BackboneLayer {
         let projected = Linear.forward(normed, weight: inProjection, bias: inProjectionBias)    // [L, E + X + H]
         let (z, xBCdt) = ColumnBlocks.split(projected, e, e + 2 * gn + h)                             // z [L, E]
         let (xBC, dt) = ColumnBlocks.split(xBCdt, e + 2 * gn, h)                                      // [L, X], [L, H]
-        var convolved = xBC.bySegments(segments) { s, _, x in
-            CausalConv1d.forward(x, weight: convolution, bias: convolutionBias, state: &states[s].conv)
+        var convolved = xBC.bySegments(segments, carrying: &states) { _, x, state in
+            CausalConv1d.forward(x, weight: convolution, bias: convolutionBias, state: &state.conv)
         }
         Activations.silu(&convolved)                                                            // [L, X]
         let (x, BC) = ColumnBlocks.split(convolved, e, 2 * gn)                                        // x [L, E]
@@ -81,13 +81,13 @@ public struct Mamba2Layer: BackboneLayer {
         ColumnBlocks.addToEveryRow(&delta, dtBias)
         Activations.softplus(&delta)                                                            // Δ [L, H]
         clamp(&delta, to: c.timeStepLimit)
-        let y = x.bySegments(segments) { s, rows, x in                                          // [L, E]
+        let y = x.bySegments(segments, carrying: &states) { rows, x, state in  // [L, E]
             if scan == .sequential || rows.count == 1 {
                 return StateSpaceDuality.sequential(x: x, delta: delta.rows(rows), A: A, B: B.rows(rows), C: C.rows(rows), D: D,
-                                                    groups: c.numberOfGroups, state: &states[s].ssm)
+                                                    groups: c.numberOfGroups, state: &state.ssm)
             }
             return StateSpaceDuality.chunked(x: x, delta: delta.rows(rows), A: A, B: B.rows(rows), C: C.rows(rows), D: D,
-                                             groups: c.numberOfGroups, chunkSize: c.chunkSize, state: &states[s].ssm)
+                                             groups: c.numberOfGroups, chunkSize: c.chunkSize, state: &state.ssm)
         }
         let gated = GatedRMSNorm.forward(y, gate: z, weight: gatedNorm, groupSize: c.normGroupSize,
                                          epsilon: c.layerNormEpsilon, normBeforeGate: c.normBeforeGate)  // [L, E]

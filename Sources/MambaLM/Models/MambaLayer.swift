@@ -56,8 +56,8 @@ public struct MambaLayer: BackboneLayer {
         let normed = RMSNorm.forward(hidden, weight: norm, epsilon: c.layerNormEpsilon)
         let xz = Linear.forward(normed, weight: inProjection, bias: inProjectionBias)          // [L, 2E]
         let (xIn, z) = ColumnBlocks.split(xz, e, e)                                                   // [L, E] each
-        var u = xIn.bySegments(segments) { s, _, x in
-            CausalConv1d.forward(x, weight: convolution, bias: convolutionBias, state: &states[s].conv)
+        var u = xIn.bySegments(segments, carrying: &states) { _, x, state in
+            CausalConv1d.forward(x, weight: convolution, bias: convolutionBias, state: &state.conv)
         }
         Activations.silu(&u)                                                                    // [L, E]
         let xDBL = Linear.forward(u, weight: xProjection)                                       // [L, R + 2N]
@@ -67,8 +67,8 @@ public struct MambaLayer: BackboneLayer {
         adapt?(&delta)
         ColumnBlocks.addToEveryRow(&delta, dtProjectionBias)
         Activations.softplus(&delta)                                                            // Δ = softplus(W r + b)
-        var y = u.bySegments(segments) { s, rows, x in
-            SelectiveScan.forward(x: x, delta: delta.rows(rows), A: A, B: B.rows(rows), C: C.rows(rows), D: D, state: &states[s].ssm)
+        var y = u.bySegments(segments, carrying: &states) { rows, x, state in
+            SelectiveScan.forward(x: x, delta: delta.rows(rows), A: A, B: B.rows(rows), C: C.rows(rows), D: D, state: &state.ssm)
         }
         Activations.gate(&y, by: z)                                                             // y · SiLU(z)
         var out = Linear.forward(y, weight: outProjection, bias: outProjectionBias)             // [L, D]

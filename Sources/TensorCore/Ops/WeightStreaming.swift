@@ -1,6 +1,7 @@
-/// y[b, o] = Σ_k W[o, k] · x[b, k] for a few rows b of x (decode, batched decode): memory-bound, so W
-/// is streamed once, each 64-element chunk of a row decoded in registers from its stored type and
-/// multiplied with every x row while it is hot. Output rows are split across the workers.
+/// y[b, o] = Σ_k W[o, k] · x[b, k] for a few rows b of x (decode, batched decode): W is streamed once, each
+/// 64-element chunk of a row decoded in registers from its stored type. One x row (decode) is memory-bound:
+/// W is read strictly in order. A batch is compute-bound: tiles of 4 W rows × 4 x rows use each decoded W
+/// chunk for four x rows and each loaded x chunk for four W rows. Output rows are split across the workers.
 /// Legend: B batch (rows of x), K columns of W (in), O rows of W (out).
 enum WeightStreaming {
     typealias V = Float32x16
@@ -19,8 +20,8 @@ enum WeightStreaming {
         // Small matrices run on one worker: a hand-off costs more than the work.
         let granularity = o * k * w.type.valueSize < 1 << 17 ? o : 16
         Parallel.forEachRange(o, granularity: granularity) { rows in
-            // Q8_0 rows' block scales are converted to Float32 into this scratch once per row.
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: w.type == .q8_0 ? k / 32 : 0) { scratch in
+            // Q8_0 rows' block scales are converted to Float32 into this scratch once per row (of a tile).
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: w.type == .q8_0 ? tile * k / 32 : 0) { scratch in
                 switch w.type {
                 case .f32: dotRows(Float32Chunks.self, w, io, rows, scratch: scratch.baseAddress)
                 case .f16: dotRows(Float16Chunks.self, w, io, rows, scratch: scratch.baseAddress)
@@ -49,52 +50,49 @@ enum WeightStreaming {
         }
     }
 
-    /// Rows `rows` of y for every x row: four x rows at a time while the W row is in L1, then one at a time.
+    static let tile = 4
+
+    /// Rows `rows` of y for every x row: groups of four x rows in tiles of four W rows, the other x rows one W
+    /// row at a time. Per output the operations are the same either way — each chunk's four products summed
+    /// (`dot`), added to the row's accumulator, a tree sum of the lanes, then the tail — so a batched step
+    /// equals single steps bit for bit.
     @inline(__always)
     static func dotRows<C: StoredChunks>(_: C.Type, _ w: StoredValues, _ io: StreamingPointers, _ rows: Range<Int>,
                                          scratch: UnsafeMutablePointer<Float>?) {
-        let (o, k, batch) = (w.rows, w.columns, io.batch)
-        let chunks = k / chunk
-        for row in rows {
-            let rowBase = C.row(w, row, scratch: scratch)
-            var b = 0
-            while b + 4 <= batch {
-                let x0 = io.x + b * k, x1 = x0 + k, x2 = x1 + k, x3 = x2 + k
-                var a0 = V(), a1 = V(), a2 = V(), a3 = V()
-                for c in 0..<chunks {
-                    let (w0, w1, w2, w3) = C.load(rowBase, chunk: c)
-                    let e = c * chunk
-                    let scale = C.scale(rowBase, chunk: c)
-                    C.accumulate(&a0, fma4(w0, w1, w2, w3, x0 + e), scale)
-                    C.accumulate(&a1, fma4(w0, w1, w2, w3, x1 + e), scale)
-                    C.accumulate(&a2, fma4(w0, w1, w2, w3, x2 + e), scale)
-                    C.accumulate(&a3, fma4(w0, w1, w2, w3, x3 + e), scale)
-                }
-                io.y[b * o + row] = treeSum(a0) + tail(w, row, x0, from: chunks * chunk)
-                io.y[(b + 1) * o + row] = treeSum(a1) + tail(w, row, x1, from: chunks * chunk)
-                io.y[(b + 2) * o + row] = treeSum(a2) + tail(w, row, x2, from: chunks * chunk)
-                io.y[(b + 3) * o + row] = treeSum(a3) + tail(w, row, x3, from: chunks * chunk)
-                b += 4
+        let grouped = io.batch / tile * tile
+        if grouped > 0 {
+            let perRow = w.type == .q8_0 ? w.columns / WeightType.blockSize : 0
+            var first = rows.lowerBound
+            while first < rows.upperBound {
+                let count = min(tile, rows.upperBound - first)
+                // A short tile (the last rows of a range) repeats its last row and keeps only its own outputs.
+                func base(_ i: Int) -> C.RowBase { C.row(w, first + min(i, count - 1), scratch: scratch.map { $0 + i * perRow }) }
+                let rowTile = RowTile<C>(bases: (base(0), base(1), base(2), base(3)), first: first, count: count)
+                for b in stride(from: 0, to: grouped, by: tile) { rowTile.multiply(w, io, batch: b) }
+                first += count
             }
-            while b < batch {
-                // The same arithmetic as a row of a group of four: a batched step equals single steps bit for bit.
-                let x0 = io.x + b * k
-                var a0 = V()
-                for c in 0..<chunks {
-                    let (w0, w1, w2, w3) = C.load(rowBase, chunk: c)
-                    C.accumulate(&a0, fma4(w0, w1, w2, w3, x0 + c * chunk), C.scale(rowBase, chunk: c))
-                }
-                io.y[b * o + row] = treeSum(a0) + tail(w, row, x0, from: chunks * chunk)
-                b += 1
+        }
+        if grouped == io.batch { return }
+        for row in rows {
+            let base = C.row(w, row, scratch: scratch)
+            let (o, k, chunks) = (w.rows, w.columns, w.columns / chunk)
+            for b in grouped..<io.batch {
+                let x = io.x + b * k
+                var acc = V()
+                for c in 0..<chunks { C.accumulate(&acc, dot(C.load(base, chunk: c), x + c * chunk), C.scale(base, chunk: c)) }
+                io.y[b * o + row] = treeSum(acc) + tail(w, row, x, from: chunks * chunk)
             }
         }
     }
 
+    /// Σ of a chunk's four products, lane by lane: w0·x0 + w1·x1 + w2·x2 + w3·x3 (x the chunk's 64 elements).
     @inline(__always)
-    static func fma4(_ w0: V, _ w1: V, _ w2: V, _ w3: V, _ x: UnsafePointer<Float>) -> V {
-        let p = UnsafeRawPointer(x).assumingMemoryBound(to: V.self)
-        var s = w0 * p[0]
-        s.addProduct(w1, p[1]); s.addProduct(w2, p[2]); s.addProduct(w3, p[3])
+    static func dot(_ w: (V, V, V, V), _ x: UnsafePointer<Float>) -> V {
+        let p = UnsafeRawPointer(x)
+        var s = w.0 * p.loadUnaligned(as: V.self)
+        s.addProduct(w.1, p.loadUnaligned(fromByteOffset: 64, as: V.self))
+        s.addProduct(w.2, p.loadUnaligned(fromByteOffset: 128, as: V.self))
+        s.addProduct(w.3, p.loadUnaligned(fromByteOffset: 192, as: V.self))
         return s
     }
 
@@ -122,6 +120,58 @@ enum WeightStreaming {
         var s = treeSum(acc)
         while i < n { s += a[i] * b[i]; i += 1 }
         return s
+    }
+}
+
+/// Four W rows (`first ..< first + count` kept) against four x rows: sixteen accumulators in registers.
+struct RowTile<C: StoredChunks> {
+    typealias V = Float32x16
+    let bases: (C.RowBase, C.RowBase, C.RowBase, C.RowBase)
+    let first: Int, count: Int
+
+    /// x rows `batch ..< batch + 4`.
+    @inline(__always)
+    func multiply(_ w: StoredValues, _ io: WeightStreaming.StreamingPointers, batch: Int) {
+        let (k, chunk) = (w.columns, WeightStreaming.chunk)
+        let x0 = io.x + batch * k, x1 = x0 + k, x2 = x1 + k, x3 = x2 + k
+        var a0 = RowSums(), a1 = RowSums(), a2 = RowSums(), a3 = RowSums()
+        for c in 0..<(k / chunk) {
+            let w0 = C.load(bases.0, chunk: c), w1 = C.load(bases.1, chunk: c), w2 = C.load(bases.2, chunk: c), w3 = C.load(bases.3, chunk: c)
+            let scales = (C.scale(bases.0, chunk: c), C.scale(bases.1, chunk: c), C.scale(bases.2, chunk: c), C.scale(bases.3, chunk: c))
+            a0.add(C.self, (w0, w1, w2, w3), scales, x0 + c * chunk)
+            a1.add(C.self, (w0, w1, w2, w3), scales, x1 + c * chunk)
+            a2.add(C.self, (w0, w1, w2, w3), scales, x2 + c * chunk)
+            a3.add(C.self, (w0, w1, w2, w3), scales, x3 + c * chunk)
+        }
+        store(a0, w, io, batch: batch); store(a1, w, io, batch: batch + 1)
+        store(a2, w, io, batch: batch + 2); store(a3, w, io, batch: batch + 3)
+    }
+
+    @inline(__always)
+    func store(_ sums: RowSums, _ w: StoredValues, _ io: WeightStreaming.StreamingPointers, batch b: Int) {
+        let (o, k) = (w.rows, w.columns)
+        let x = io.x + b * k, full = k / WeightStreaming.chunk * WeightStreaming.chunk
+        @inline(__always) func put(_ i: Int, _ acc: V) {
+            if i < count { io.y[b * o + first + i] = treeSum(acc) + WeightStreaming.tail(w, first + i, x, from: full) }
+        }
+        put(0, sums.r0); put(1, sums.r1); put(2, sums.r2); put(3, sums.r3)
+    }
+}
+
+/// The accumulators of four W rows against one x row.
+struct RowSums {
+    typealias V = Float32x16
+    typealias Chunk = (V, V, V, V)
+    var r0 = V(), r1 = V(), r2 = V(), r3 = V()
+
+    /// Each row's chunk `dot` x's chunk, added to its accumulator.
+    @inline(__always)
+    mutating func add<C: StoredChunks>(_: C.Type, _ w: (Chunk, Chunk, Chunk, Chunk),
+                                       _ scales: (C.ChunkScale, C.ChunkScale, C.ChunkScale, C.ChunkScale), _ x: UnsafePointer<Float>) {
+        C.accumulate(&r0, WeightStreaming.dot(w.0, x), scales.0)
+        C.accumulate(&r1, WeightStreaming.dot(w.1, x), scales.1)
+        C.accumulate(&r2, WeightStreaming.dot(w.2, x), scales.2)
+        C.accumulate(&r3, WeightStreaming.dot(w.3, x), scales.3)
     }
 }
 
