@@ -44,7 +44,8 @@ let package = Package(
     targets: [
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
-        .target(name: "TensorCore", dependencies: ["COpenBLAS"], swiftSettings: kernelSettings),
+        .target(name: "CPrefetch"),
+        .target(name: "TensorCore", dependencies: ["COpenBLAS", "CPrefetch"], swiftSettings: kernelSettings),
         .target(name: "Tokenization", swiftSettings: swift6),
         .target(name: "OutputFiles", swiftSettings: swift6),
         .target(name: "MambaLM", dependencies: ["TensorCore", "Tokenization", "OutputFiles"], swiftSettings: swift6),

@@ -1,3 +1,5 @@
+import CPrefetch
+
 /// y[b, o] = Σ_k W[o, k] · x[b, k] for a few rows b of x (decode, batched decode): W is streamed once, each
 /// 64-element chunk of a row decoded in registers from its stored type. One x row (decode) is memory-bound:
 /// W is read strictly in order. A batch is compute-bound: tiles of 4 W rows × 4 x rows use each decoded W
@@ -68,7 +70,14 @@ enum WeightStreaming {
                 // A short tile (the last rows of a range) repeats its last row and keeps only its own outputs.
                 func base(_ i: Int) -> C.RowBase { C.row(w, first + min(i, count - 1), scratch: scratch.map { $0 + i * perRow }) }
                 let rowTile = RowTile<C>(bases: (base(0), base(1), base(2), base(3)), first: first, count: count)
-                for b in stride(from: 0, to: grouped, by: tile) { rowTile.multiply(w, io, batch: b) }
+                // The first group of x rows waits for this tile's weights from memory; the later groups compute
+                // from cache and meanwhile fetch the next tile's weights, a share each, so memory never idles.
+                let next = first + count, nextRows = min(tile, rows.upperBound - next)
+                let lines = nextRows * w.columns * w.type.valueSize / 64, groups = grouped / tile
+                for (g, b) in stride(from: 0, to: grouped, by: tile).enumerated() {
+                    let share = g == 0 || nextRows == 0 ? 0..<0 : (lines * (g - 1) / (groups - 1))..<(lines * g / (groups - 1))
+                    rowTile.multiply(w, io, batch: b, prefetching: w.values + next * w.columns * w.type.valueSize, lines: share)
+                }
                 first += count
             }
         }
@@ -129,13 +138,17 @@ struct RowTile<C: StoredChunks> {
     let bases: (C.RowBase, C.RowBase, C.RowBase, C.RowBase)
     let first: Int, count: Int
 
-    /// x rows `batch ..< batch + 4`.
+    /// x rows `batch ..< batch + 4`; meanwhile the 64-byte `lines` from `ahead` are fetched into cache.
     @inline(__always)
-    func multiply(_ w: StoredValues, _ io: WeightStreaming.StreamingPointers, batch: Int) {
+    func multiply(_ w: StoredValues, _ io: WeightStreaming.StreamingPointers, batch: Int, prefetching ahead: UnsafeRawPointer,
+                  lines: Range<Int>) {
         let (k, chunk) = (w.columns, WeightStreaming.chunk)
         let x0 = io.x + batch * k, x1 = x0 + k, x2 = x1 + k, x3 = x2 + k
         var a0 = RowSums(), a1 = RowSums(), a2 = RowSums(), a3 = RowSums()
-        for c in 0..<(k / chunk) {
+        let chunks = k / chunk, perChunk = chunks == 0 ? 0 : (lines.count + chunks - 1) / chunks
+        var line = lines.lowerBound
+        for c in 0..<chunks {
+            for _ in 0..<perChunk where line < lines.upperBound { prefetch_to_l2(ahead + 64 * line); line += 1 }
             let w0 = C.load(bases.0, chunk: c), w1 = C.load(bases.1, chunk: c), w2 = C.load(bases.2, chunk: c), w3 = C.load(bases.3, chunk: c)
             let scales = (C.scale(bases.0, chunk: c), C.scale(bases.1, chunk: c), C.scale(bases.2, chunk: c), C.scale(bases.3, chunk: c))
             a0.add(C.self, (w0, w1, w2, w3), scales, x0 + c * chunk)
