@@ -38,6 +38,9 @@ struct Bench: ParsableCommand {
         if repeats < 1 { throw ValidationError("--repeats must be ≥ 1, got \(repeats)") }
         if decode < 1 { throw ValidationError("--decode must be ≥ 1, got \(decode)") }
         if let dtype { _ = try parseWeightType(dtype, argument: "--dtype") }
+        if let batch, let small = try parseIDs(batch, argument: "--batch").first(where: { $0 < 1 }) {
+            throw ValidationError("--batch: batch sizes must be ≥ 1, got \(small)")
+        }
     }
 
     func run() throws {
@@ -120,11 +123,10 @@ struct Bench: ParsableCommand {
                         report: BenchReport) throws {
         let v = model.vocabularySize
         for b in batches {
-            guard b >= 1 else { throw ValidationError("--batch: batch sizes must be ≥ 1, got \(b)") }
             var starts: [ModelState] = [], firsts: [Int] = []
             for s in 0..<b {
                 var state = model.makeState()
-                let logits = try model.prefill([1 + s % (v - 1), 2, 3], state: &state)
+                let logits = try model.prefill([(1 + s) % v, 2, 3], state: &state)
                 starts.append(state)
                 firsts.append(Sampler.argmax(logits.data))
             }

@@ -82,9 +82,9 @@ enum WeightStreaming {
             }
         }
         if grouped == io.batch { return }
+        let (o, k, chunks) = (w.rows, w.columns, w.columns / chunk)
         for row in rows {
             let base = C.row(w, row, scratch: scratch)
-            let (o, k, chunks) = (w.rows, w.columns, w.columns / chunk)
             for b in grouped..<io.batch {
                 let x = io.x + b * k
                 var acc = V()
