@@ -55,6 +55,23 @@ final class CausalConv1dTests: XCTestCase {
         }
     }
 
+    /// Decoding feeds one position per call (the window is the state itself): 21 such calls, with and without
+    /// a bias, equal one call of 21.
+    func testOnePositionPerCallEqualsOneCall() {
+        for (k, withBias) in [(4, true), (4, false), (2, true)] {
+            let e = 37
+            let (weight, b, initial) = inputs(channels: e, kernel: k, seed: 79)
+            let bias = withBias ? b : nil
+            let x = TestInputs.normal([21, e], seed: 80)
+            var wholeState = initial
+            let whole = CausalConv1d.forward(x, weight: weight, bias: bias, state: &wholeState)
+            var stepState = initial
+            let steps = (0..<21).map { CausalConv1d.forward(x.rows($0..<($0 + 1)), weight: weight, bias: bias, state: &stepState) }
+            assertIdentical(Tensor.concatenateRows(steps), whole, "CausalConv1d k=\(k) bias \(withBias): 21 steps vs one call")
+            assertIdentical(stepState, wholeState, "CausalConv1d k=\(k) bias \(withBias): state after steps vs one call")
+        }
+    }
+
     /// L = 2 < k = 4: the new state is the old one shifted left by two, then the two inputs.
     func testShorterThanKernelShiftsState() {
         let (e, k) = (3, 4)

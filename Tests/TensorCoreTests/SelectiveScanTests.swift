@@ -49,6 +49,20 @@ final class SelectiveScanTests: XCTestCase {
         }
     }
 
+    /// Decoding feeds one position per call (16 channels at a time when N = 16, one channel at a time for the
+    /// rest): 40 such calls carry h and give y exactly as one call of 40 does.
+    func testOnePositionPerCallEqualsOneCall() {
+        for (e, n) in [(53, 16), (32, 16), (16, 4), (5, 16)] {
+            let i = Inputs.selectiveScan(length: 40, channels: e, states: n, seed: 901)
+            var wholeState = i.state
+            let whole = run(i, state: &wholeState)
+            var stepState = i.state
+            let steps = (0..<40).map { run(i, rows: $0..<($0 + 1), state: &stepState) }
+            assertIdentical(Tensor.concatenateRows(steps), whole, "SelectiveScan E=\(e) N=\(n) 40 steps vs one call")
+            assertIdentical(stepState, wholeState, "SelectiveScan E=\(e) N=\(n) state after 40 steps vs one call")
+        }
+    }
+
     /// Blocks of 16 channels go to different threads; each channel's arithmetic is the same.
     func testThreadCountDoesNotChangeResult() {
         for e in [37, 128] {

@@ -8,6 +8,7 @@ public enum CausalConv1d {
         let k = weight.columns
         precondition(weight.rows == e && state.shape == [e, k], "CausalConv1d: x \(x.shape), w \(weight.shape), state \(state.shape)")
         if l == 0 { return Tensor(zeros: [0, e]) }
+        if l == 1 { return step(x, weight: weight, bias: bias, state: &state) }
         // History window: the k−1 previous inputs, time-major [k−1+L, E], so every loop runs over channels.
         var window = [Float](repeating: 0, count: (k - 1 + l) * e)
         for j in 0..<(k - 1) { for c in 0..<e { window[j * e + c] = state.data[c * k + j + 1] } }
@@ -33,6 +34,28 @@ public enum CausalConv1d {
         }
         // New state: the last k inputs of (old state ++ x); window index i holds sequence index i + 1.
         for j in 0..<k { for c in 0..<e { state.data[c * k + j] = window[(l + j - 1) * e + c] } }
+        return y
+    }
+
+    /// One position (decoding): the window is the state itself, so nothing is allocated or transposed; each
+    /// channel's sum runs in `forward`'s order (bias, then tap by tap), so the results are the same bit for bit.
+    static func step(_ x: Tensor, weight: Tensor, bias: Tensor?, state: inout Tensor) -> Tensor {
+        let (e, k) = (x.columns, weight.columns)
+        var y = Tensor(zeros: [1, e])
+        x.data.withUnsafeBufferPointer { input in
+        weight.data.withUnsafeBufferPointer { w in
+        state.data.withUnsafeMutableBufferPointer { history in
+        y.data.withUnsafeMutableBufferPointer { out in
+            for c in 0..<e {
+                let row = history.baseAddress! + c * k, taps = w.baseAddress! + c * k
+                var sum: Float = bias?.data[c] ?? 0
+                for j in 0..<(k - 1) { sum += taps[j] * row[j + 1] }
+                sum += taps[k - 1] * input[c]
+                for j in 0..<(k - 1) { row[j] = row[j + 1] }
+                row[k - 1] = input[c]
+                out[c] = sum
+            }
+        }}}}
         return y
     }
 

@@ -1,6 +1,6 @@
 /// One position of the selective scan (decoding), in the state's own layout [E, N]: for each channel c,
 ///   h[c, :] ← exp(Δ_c·A[c, :]) ⊙ h[c, :] + (Δ_c·x_c)·B,   y_c = ⟨h[c, :], C⟩ + D_c·x_c   (Mamba Eq. 2a–2b)
-/// 16 states at a time, so nothing is transposed (the multi-position scan vectorizes across channels
+/// 16 states at a time, so h is not transposed (the multi-position scan vectorizes across channels
 /// instead). y is summed state by state in order, the multi-position scan's arithmetic exactly, so a
 /// prompt split anywhere gives bit-identical results. Channels are split across the workers when there
 /// are enough of them to pay for a hand-off.
@@ -8,7 +8,9 @@ extension SelectiveScan {
     static func step(_ io: ScanPointers) {
         let (e, n) = (io.channels, io.states)
         Parallel.forEachRange(e, granularity: e * n < 1 << 16 ? e : 256) { channels in
-            for c in channels { stepChannel(io, c, n) }
+            var c = channels.lowerBound
+            if n == lanes { while c + lanes <= channels.upperBound { stepSixteenChannels(io, c); c += lanes } }
+            while c < channels.upperBound { stepChannel(io, c, n); c += 1 }
         }
     }
 
@@ -28,5 +30,42 @@ extension SelectiveScan {
             s += lanes
         }
         io.y[c] = y
+    }
+
+    /// Channels c0 ..< c0 + 16 of a 16-state scan: each channel's products h ⊙ C are one vector over its states;
+    /// transposed, row s holds state s of every channel, so y (one lane per channel) adds them state by state
+    /// in vector adds — the order `stepChannel` adds them in, without its chain of 16 dependent scalar adds.
+    @inline(__always)
+    static func stepSixteenChannels(_ io: ScanPointers, _ c0: Int) {
+        let bv = load(io.B, lanes), cv = load(io.C, lanes)
+        withUnsafeTemporaryAllocation(of: Float32x16.self, capacity: 2 * lanes) { buffer in
+            let terms = buffer.baseAddress!
+            for i in 0..<lanes {
+                let c = c0 + i, dt = io.delta[c]
+                let h = io.state + c * lanes
+                let hv = vexp(dt * load(io.A + c * lanes, lanes)) * load(h, lanes) + (dt * io.x[c]) * bv
+                store(hv, h, lanes)
+                terms[i] = hv * cv
+            }
+            transpose(terms, scratch: terms + lanes)
+            var y = load(io.D + c0, lanes) * load(io.x + c0, lanes)
+            for s in 0..<lanes { y += terms[s] }
+            store(y, io.y + c0, lanes)
+        }
+    }
+
+    /// A 16 × 16 block in place, in four perfect shuffles: each sends element (r, c), written in bits r₃r₂r₁r₀ and
+    /// c₃c₂c₁c₀, to row c₀r₃r₂r₁, column r₀c₃c₂c₁ (the even or odd halves of rows 2i and 2i + 1), so four of them
+    /// send it to (c, r).
+    @inline(__always)
+    static func transpose(_ rows: UnsafeMutablePointer<Float32x16>, scratch: UnsafeMutablePointer<Float32x16>) {
+        var (from, to) = (rows, scratch)
+        for _ in 0..<4 {
+            for i in 0..<8 {
+                to[i] = Float32x16(lowHalf: from[2 * i].evenHalf, highHalf: from[2 * i + 1].evenHalf)
+                to[8 + i] = Float32x16(lowHalf: from[2 * i].oddHalf, highHalf: from[2 * i + 1].oddHalf)
+            }
+            swap(&from, &to)
+        }
     }
 }
