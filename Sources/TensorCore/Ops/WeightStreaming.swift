@@ -53,6 +53,10 @@ enum WeightStreaming {
     }
 
     static let tile = 4
+    /// How far ahead of its reads (bytes) the one-row loop asks for weights into L2: a core's own loads keep too
+    /// few lines in flight to reach the machine's read bandwidth. Measured on 130m decode, alternating distances
+    /// of 0, 2, 4, 8 and 16 KiB: 8 KiB gave BF16 +60%, Q8_0 +25%, F32 +5% (97%, 71%, 89% of bandwidth).
+    static let prefetchDistance = 8192
 
     /// Rows `rows` of y for every x row: groups of four x rows in tiles of four W rows, the other x rows one W
     /// row at a time. Per output the operations are the same either way — each chunk's four products summed
@@ -83,12 +87,17 @@ enum WeightStreaming {
         }
         if grouped == io.batch { return }
         let (o, k, chunks) = (w.rows, w.columns, w.columns / chunk)
+        let rowBytes = k * w.type.valueSize, chunkBytes = chunk * w.type.valueSize
         for row in rows {
             let base = C.row(w, row, scratch: scratch)
+            let ahead = w.values + row * rowBytes + prefetchDistance
             for b in grouped..<io.batch {
                 let x = io.x + b * k
                 var acc = V()
-                for c in 0..<chunks { C.accumulate(&acc, dot(C.load(base, chunk: c), x + c * chunk), C.scale(base, chunk: c)) }
+                for c in 0..<chunks {
+                    if b == grouped { for line in stride(from: 0, to: chunkBytes, by: 64) { prefetch_to_l2(ahead + c * chunkBytes + line) } }
+                    C.accumulate(&acc, dot(C.load(base, chunk: c), x + c * chunk), C.scale(base, chunk: c))
+                }
                 io.y[b * o + row] = treeSum(acc) + tail(w, row, x, from: chunks * chunk)
             }
         }
