@@ -12,12 +12,13 @@ public enum BLAS {
     static let parallelThreshold = 1 << 21
 
     /// C[M,N] = alpha · op(A) · op(B) + beta · C, where op(A) = A [M,K] (or Aᵀ with A [K,M] when
-    /// `transposeA`) and op(B) = Bᵀ with B [N,K] when `transposeB`, else B [K,N].
-    public static func gemm(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+    /// `transposeA`) and op(B) = Bᵀ with B [N,K] when `transposeB`, else B [K,N]. `lda`: A's row stride when A is
+    /// a column block of a wider matrix (default: packed).
+    public static func gemm(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int? = nil, b: UnsafePointer<Float>,
                             transposeB: Bool, c: UnsafeMutablePointer<Float>,
                             alpha: Float = 1, beta: Float = 0, transposeA: Bool = false) {
         guard m > 0, n > 0 else { return }
-        let lda = transposeA ? m : k, ldb = transposeB ? k : n, ldc = n
+        let lda = lda ?? (transposeA ? m : k), ldb = transposeB ? k : n, ldc = n
         let pointers = (a: SendablePointer(a), b: SendablePointer(b), c: SendablePointer(c))
         let workers = m * n * k < parallelThreshold ? 1 : Parallel.threads
         if workers > 1 && n >= 64 * workers {

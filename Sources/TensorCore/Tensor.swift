@@ -82,3 +82,11 @@ public struct Tensor: Sendable, Equatable {
         return m
     }
 }
+
+extension Optional where Wrapped == Tensor {
+    /// `body` with the address of the elements, or nil when there is no tensor (an optional bias).
+    public func withUnsafePointer<R>(_ body: (UnsafePointer<Float>?) -> R) -> R {
+        guard let tensor = self else { return body(nil) }
+        return tensor.data.withUnsafeBufferPointer { body($0.baseAddress) }
+    }
+}

@@ -72,23 +72,43 @@ func treeSum(_ v: Float32x16) -> Float {
 @inline(__always)
 func abs(_ x: Float32x16) -> Float32x16 { x.replacing(with: -x, where: x .< 0) }
 
+/// `width` ≤ 16 floats at p into the first lanes (the rest zero).
+@inline(__always)
+func vload(_ p: UnsafePointer<Float>, _ width: Int) -> Float32x16 {
+    if width == 16 { return UnsafeRawPointer(p).loadUnaligned(as: Float32x16.self) }
+    var v = Float32x16()
+    for i in 0..<width { v[i] = p[i] }
+    return v
+}
+
+/// The first `width` ≤ 16 lanes of v to p.
+@inline(__always)
+func vstore(_ v: Float32x16, _ p: UnsafeMutablePointer<Float>, _ width: Int) {
+    if width == 16 { UnsafeMutableRawPointer(p).storeBytes(of: v, as: Float32x16.self); return }
+    for i in 0..<width { p[i] = v[i] }
+}
+
 /// Applies a 16-lane function to every element of `values` (the tail is padded, not scalar).
 @inline(__always)
 func mapInPlace(_ values: inout [Float], _ f: (Float32x16) -> Float32x16) {
     let n = values.count
-    values.withUnsafeMutableBufferPointer { buffer in
-        let p = UnsafeMutableRawPointer(buffer.baseAddress!)
-        var i = 0
-        while i + 16 <= n {
-            let v = p.loadUnaligned(fromByteOffset: i * 4, as: Float32x16.self)
-            p.storeBytes(of: f(v), toByteOffset: i * 4, as: Float32x16.self)
-            i += 16
-        }
-        if i < n {
-            var v = Float32x16()
-            for j in i..<n { v[j - i] = buffer[j] }
-            let r = f(v)
-            for j in i..<n { buffer[j] = r[j - i] }
-        }
+    values.withUnsafeMutableBufferPointer { if n > 0 { mapInPlace($0.baseAddress!, count: n, f) } }
+}
+
+/// The same over `count` floats at `values`.
+@inline(__always)
+func mapInPlace(_ values: UnsafeMutablePointer<Float>, count n: Int, _ f: (Float32x16) -> Float32x16) {
+    let p = UnsafeMutableRawPointer(values)
+    var i = 0
+    while i + 16 <= n {
+        let v = p.loadUnaligned(fromByteOffset: i * 4, as: Float32x16.self)
+        p.storeBytes(of: f(v), toByteOffset: i * 4, as: Float32x16.self)
+        i += 16
+    }
+    if i < n {
+        var v = Float32x16()
+        for j in i..<n { v[j - i] = values[j] }
+        let r = f(v)
+        for j in i..<n { values[j] = r[j - i] }
     }
 }

@@ -34,6 +34,11 @@ public protocol BackboneLayer: Sendable {
     /// The rows of `hidden` split into `segments`, segment s a sequence carried by `states[s]`.
     func forward(_ hidden: Tensor, states: inout [LayerState], segments: [Range<Int>], options: Options,
                  adapt: ((inout Tensor) -> Void)?) -> Tensor
+    /// The decode step: one position of B sequences, hidden [B, D] updated in place, row b continuing `states[b]`,
+    /// every intermediate in `scratch` (`stepScratchCount` floats); equal bit for bit to `forward` over one-row
+    /// segments.
+    func step(_ hidden: UnsafeMutablePointer<Float>, batch: Int, states: inout [LayerState], scratch: UnsafeMutablePointer<Float>)
+    static func stepScratchCount(_ c: Configuration, batch: Int) -> Int
 
     /// Θ_l's size: one per channel of Δ (Mamba-1: d_inner; Mamba-2: heads).
     static func deltaOffsetSize(_ c: Configuration) -> Int

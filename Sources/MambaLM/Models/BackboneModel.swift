@@ -68,7 +68,12 @@ public struct BackboneModel<Layer: BackboneLayer>: Backbone {
 
     /// Runs every layer over `inputs` [L, D] from `state` and applies norm_f: the last layer's
     /// normed hidden states [L, D]. `adaptation` (ReMamba stage 2) rewrites Δ's pre-activation in every layer.
+    /// One position without adaptation (decoding) takes the layers' decode step.
     public func hiddenStates(_ inputs: Tensor, state: inout ModelState, adaptation: SelectiveAdaptation? = nil) -> Tensor {
+        if inputs.rows == 1 && adaptation == nil {
+            state.position += 1
+            return decodeStep(inputs) { i, body in LayerState.withBatch(of: &state.layers[i], body) }
+        }
         var h = inputs
         let start = state.position
         for (i, layer) in layers.enumerated() {
@@ -81,12 +86,23 @@ public struct BackboneModel<Layer: BackboneLayer>: Backbone {
 
     /// One position of each of B sequences: inputs [B, D], row b continuing `states[b]` → norm_f [B, D].
     public func hiddenStates(_ inputs: Tensor, states: inout [ModelState]) -> Tensor {
-        let segments = (0..<inputs.rows).map { $0..<($0 + 1) }
-        var h = inputs
-        for (i, layer) in layers.enumerated() {
-            h = LayerState.withLayer(i, of: &states) { layer.forward(h, states: &$0, segments: segments, options: options, adapt: nil) }
-        }
         for b in states.indices { states[b].position += 1 }
+        return decodeStep(inputs) { i, body in LayerState.withLayer(i, of: &states, body) }
+    }
+
+    /// inputs [B, D] through every layer's decode step, one scratch buffer for all of them, then norm_f.
+    /// `withStates(i, body)` runs `body` on layer i's states of the B sequences.
+    private func decodeStep(_ inputs: Tensor, _ withStates: (Int, (inout [LayerState]) -> Void) -> Void) -> Tensor {
+        let batch = inputs.rows
+        var h = inputs
+        guard batch > 0 else { return h }
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: Layer.stepScratchCount(configuration, batch: batch))
+        defer { scratch.deallocate() }
+        h.data.withUnsafeMutableBufferPointer { hidden in
+            for (i, layer) in layers.enumerated() {
+                withStates(i) { layer.step(hidden.baseAddress!, batch: batch, states: &$0, scratch: scratch) }
+            }
+        }
         return RMSNorm.forward(h, weight: finalNorm, epsilon: configuration.layerNormEpsilon)
     }
 

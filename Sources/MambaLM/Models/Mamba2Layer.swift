@@ -99,8 +99,12 @@ public struct Mamba2Layer: BackboneLayer {
     /// Δ ← min(max(Δ, lower), upper), as transformers' chunked path does (its one-token path does not
     /// clamp; here both do, so prefill and decoding agree). (0, ∞) changes nothing and is skipped.
     func clamp(_ delta: inout Tensor, to limit: ClosedRange<Float>) {
+        delta.data.withUnsafeMutableBufferPointer { if let p = $0.baseAddress { clamp(p, count: $0.count, to: limit) } }
+    }
+
+    func clamp(_ delta: UnsafeMutablePointer<Float>, count: Int, to limit: ClosedRange<Float>) {
         if limit.lowerBound <= 0 && limit.upperBound == .infinity { return }
-        for i in 0..<delta.count { delta.data[i] = min(max(delta.data[i], limit.lowerBound), limit.upperBound) }
+        for i in 0..<count { delta[i] = min(max(delta[i], limit.lowerBound), limit.upperBound) }
     }
 }
 

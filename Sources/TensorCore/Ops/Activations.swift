@@ -11,9 +11,23 @@ public enum Activations {
     /// y ← y · SiLU(z), the output gate of the Mamba block.
     public static func gate(_ y: inout Tensor, by z: Tensor) {
         precondition(y.shape == z.shape, "gate: \(y.shape) vs \(z.shape)")
-        var s = z
-        silu(&s)
-        for i in 0..<y.count { y.data[i] *= s.data[i] }
+        z.data.withUnsafeBufferPointer { zp in
+            y.data.withUnsafeMutableBufferPointer { if zp.count > 0 { gate($0.baseAddress!, by: zp.baseAddress!, count: zp.count) } }
+        }
+    }
+
+    /// In place over `count` floats (the decode step's rows).
+    public static func silu(_ x: UnsafeMutablePointer<Float>, count: Int) { mapInPlace(x, count: count, vsilu) }
+    public static func softplus(_ x: UnsafeMutablePointer<Float>, count: Int) { mapInPlace(x, count: count, vsoftplus) }
+
+    /// y[i] ← y[i] · SiLU(z[i]) for `count` floats, 16 at a time (the tail padded).
+    public static func gate(_ y: UnsafeMutablePointer<Float>, by z: UnsafePointer<Float>, count n: Int) {
+        var i = 0
+        while i < n {
+            let width = Swift.min(16, n - i)
+            vstore(vload(y + i, width) * vsilu(vload(z + i, width)), y + i, width)
+            i += 16
+        }
     }
 
     // Slow twins (scalar Foundation math), the reference the fast paths are tested against.

@@ -40,23 +40,31 @@ public enum CausalConv1d {
     /// One position (decoding): the window is the state itself, so nothing is allocated or transposed; each
     /// channel's sum runs in `forward`'s order (bias, then tap by tap), so the results are the same bit for bit.
     static func step(_ x: Tensor, weight: Tensor, bias: Tensor?, state: inout Tensor) -> Tensor {
-        let (e, k) = (x.columns, weight.columns)
-        var y = Tensor(zeros: [1, e])
+        var y = Tensor(zeros: [1, x.columns])
         x.data.withUnsafeBufferPointer { input in
-        weight.data.withUnsafeBufferPointer { w in
         state.data.withUnsafeMutableBufferPointer { history in
         y.data.withUnsafeMutableBufferPointer { out in
+            step(input.baseAddress!, weight: weight, bias: bias, state: history.baseAddress!, into: out.baseAddress!)
+        }}}
+        return y
+    }
+
+    /// The same on pointers: x [E] → out [E], state [E, k] updated; weight [E, k], bias [E].
+    public static func step(_ x: UnsafePointer<Float>, weight: Tensor, bias: Tensor?, state: UnsafeMutablePointer<Float>,
+                            into out: UnsafeMutablePointer<Float>) {
+        let (e, k) = (weight.rows, weight.columns)
+        weight.data.withUnsafeBufferPointer { w in
+        bias.withUnsafePointer { b in
             for c in 0..<e {
-                let row = history.baseAddress! + c * k, taps = w.baseAddress! + c * k
-                var sum: Float = bias?.data[c] ?? 0
+                let row = state + c * k, taps = w.baseAddress! + c * k
+                var sum: Float = b?[c] ?? 0
                 for j in 0..<(k - 1) { sum += taps[j] * row[j + 1] }
-                sum += taps[k - 1] * input[c]
+                sum += taps[k - 1] * x[c]
                 for j in 0..<(k - 1) { row[j] = row[j + 1] }
-                row[k - 1] = input[c]
+                row[k - 1] = x[c]
                 out[c] = sum
             }
-        }}}}
-        return y
+        }}
     }
 
     /// The slow twin: builds the full padded sequence and convolves channel by channel.

@@ -12,21 +12,32 @@ public enum GatedRMSNorm {
         let e = y.columns
         precondition(z.shape == y.shape && weight.count == e && groupSize > 0 && e % groupSize == 0,
                      "GatedRMSNorm: y \(y.shape), z \(z.shape), w \(weight.shape), group \(groupSize)")
-        var gate = z
-        Activations.silu(&gate)                                             // [L, E]
-        var out = y
-        if !normBeforeGate { for i in 0..<out.count { out.data[i] *= gate.data[i] } }
-        for t in 0..<y.rows {
-            for g in stride(from: 0, to: e, by: groupSize) {
-                let base = t * e + g
-                var sumSquares: Float = 0
-                for i in 0..<groupSize { sumSquares += out.data[base + i] * out.data[base + i] }
-                let scale = 1 / (sumSquares / Float(groupSize) + epsilon).squareRoot()
-                for i in 0..<groupSize { out.data[base + i] *= scale * weight.data[g + i] }
+        var (out, gate) = (y, z)
+        out.data.withUnsafeMutableBufferPointer { o in
+            gate.data.withUnsafeMutableBufferPointer { g in
+                if y.count > 0 { forward(o.baseAddress!, gate: g.baseAddress!, rows: y.rows, weight: weight, groupSize: groupSize,
+                                   epsilon: epsilon, normBeforeGate: normBeforeGate) }
             }
         }
-        if normBeforeGate { for i in 0..<out.count { out.data[i] *= gate.data[i] } }
         return out
+    }
+
+    /// In place on pointers: y [rows, E] becomes the output; z [rows, E] becomes SiLU(z) on the way.
+    public static func forward(_ y: UnsafeMutablePointer<Float>, gate z: UnsafeMutablePointer<Float>, rows: Int, weight: Tensor,
+                               groupSize: Int, epsilon: Float, normBeforeGate: Bool) {
+        let count = rows * weight.count
+        Activations.silu(z, count: count)                                   // [L, E]
+        if !normBeforeGate { for i in 0..<count { y[i] *= z[i] } }
+        weight.data.withUnsafeBufferPointer { w in
+            for base in stride(from: 0, to: count, by: groupSize) {
+                let g = base % weight.count
+                var sumSquares: Float = 0
+                for i in 0..<groupSize { sumSquares += y[base + i] * y[base + i] }
+                let scale = 1 / (sumSquares / Float(groupSize) + epsilon).squareRoot()
+                for i in 0..<groupSize { y[base + i] *= scale * w[g + i] }
+            }
+        }
+        if normBeforeGate { for i in 0..<count { y[i] *= z[i] } }
     }
 
     /// The slow twin: one element at a time, in Double, with the scalar SiLU.

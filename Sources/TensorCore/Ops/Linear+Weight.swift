@@ -10,39 +10,39 @@ extension Linear {
 
     public static func forward(_ x: Tensor, weight: Weight, bias: Tensor? = nil) -> Tensor {
         precondition(weight.columns == x.columns, "Linear: x has \(x.columns) features, W is \(weight.shape)")
+        precondition(bias.map { $0.count == weight.rows } ?? true, "Linear: bias \(bias?.shape ?? []) for \(weight.rows) outputs")
         var y = Tensor(zeros: [x.rows, weight.rows])
         x.data.withUnsafeBufferPointer { xp in
             y.data.withUnsafeMutableBufferPointer { yp in
-                if let bias {
-                    precondition(bias.count == weight.rows, "Linear: bias \(bias.shape) for \(weight.rows) outputs")
-                    bias.data.withUnsafeBufferPointer { forward(xp.baseAddress!, rows: x.rows, weight: weight, bias: $0.baseAddress!, into: yp.baseAddress!) }
-                } else {
-                    forward(xp.baseAddress!, rows: x.rows, weight: weight, bias: nil, into: yp.baseAddress!)
-                }
+                if x.rows > 0 { forward(xp.baseAddress!, rows: x.rows, weight: weight, bias: bias, into: yp.baseAddress!) }
             }
         }
         return y
     }
 
-    /// x [rows, in] → y [rows, out] (overwritten).
-    public static func forward(_ x: UnsafePointer<Float>, rows l: Int, weight: Weight, bias: UnsafePointer<Float>?,
+    /// x [rows, in] (row t at x + t · `xStride`, default in: a column block of a wider matrix is read in
+    /// place) → y [rows, out] (overwritten); bias [out].
+    public static func forward(_ x: UnsafePointer<Float>, rows l: Int, xStride: Int? = nil, weight: Weight, bias: Tensor?,
                                into y: UnsafeMutablePointer<Float>) {
-        weight.withValues { forward(x, rows: l, weight: $0, bias: bias, into: y) }
+        bias.withUnsafePointer { b in
+            weight.withValues { forward(x, rows: l, xStride: xStride ?? $0.columns, weight: $0, bias: b, into: y) }
+        }
     }
 
-    static func forward(_ x: UnsafePointer<Float>, rows l: Int, weight: StoredValues, bias: UnsafePointer<Float>?,
-                        into y: UnsafeMutablePointer<Float>) {
+    static func forward(_ x: UnsafePointer<Float>, rows l: Int, xStride lda: Int, weight: StoredValues,
+                        bias: UnsafePointer<Float>?, into y: UnsafeMutablePointer<Float>) {
         let (n, k) = (weight.rows, weight.columns)
+        precondition(lda >= k, "Linear: row stride \(lda) below \(k) columns")
         guard l > 0 else { return }
         if l <= streamingRows {
-            WeightStreaming.multiply(weight, x: x, batch: l, y: y)
+            WeightStreaming.multiply(weight, x: x, batch: l, xStride: lda, y: y)
             if let bias { for t in 0..<l { for o in 0..<n { y[t * n + o] += bias[o] } } }
             return
         }
         if let bias { for t in 0..<l { (y + t * n).update(from: bias, count: n) } }
         let beta: Float = bias == nil ? 0 : 1
         if let w = weight.float32 {
-            BLAS.gemm(m: l, n: n, k: k, a: x, b: w, transposeB: true, c: y, beta: beta)
+            BLAS.gemm(m: l, n: n, k: k, a: x, lda: lda, b: w, transposeB: true, c: y, beta: beta)
             return
         }
         let io = (x: SendablePointer(x), y: SendablePointer(y))
@@ -52,7 +52,7 @@ extension Linear {
             for first in stride(from: band.lowerBound, to: band.upperBound, by: panelRows) {
                 let rows = first..<min(first + panelRows, band.upperBound)
                 WeightEncoding.decode(weight, rows: rows, into: panel)
-                BLAS.call(m: l, n: rows.count, k: k, a: io.x.p, lda: k, b: panel, ldb: k, c: io.y.p + first, ldc: n,
+                BLAS.call(m: l, n: rows.count, k: k, a: io.x.p, lda: lda, b: panel, ldb: k, c: io.y.p + first, ldc: n,
                           alpha: 1, beta: beta, transposeA: false, transposeB: true)
             }
         }

@@ -5,20 +5,24 @@ public enum RMSNorm {
         precondition(weight.count == d, "RMSNorm: weight \(weight.shape) for rows of \(d)")
         var y = x
         x.data.withUnsafeBufferPointer { xp in
-            weight.data.withUnsafeBufferPointer { wp in
-                y.data.withUnsafeMutableBufferPointer { yp in
-                    for t in 0..<x.rows {
-                        let row = xp.baseAddress! + t * d
-                        var sumSquares: Float = 0
-                        for i in 0..<d { sumSquares += row[i] * row[i] }
-                        let scale = 1 / (sumSquares / Float(d) + epsilon).squareRoot()
-                        let out = yp.baseAddress! + t * d
-                        for i in 0..<d { out[i] = row[i] * scale * wp[i] }
-                    }
-                }
-            }
+            y.data.withUnsafeMutableBufferPointer { if x.count > 0 { forward(xp.baseAddress!, rows: x.rows, weight: weight, epsilon: epsilon, into: $0.baseAddress!) } }
         }
         return y
+    }
+
+    /// x [rows, D] → y [rows, D] (may be x itself), D = the weight's size.
+    public static func forward(_ x: UnsafePointer<Float>, rows: Int, weight: Tensor, epsilon: Float, into y: UnsafeMutablePointer<Float>) {
+        let d = weight.count
+        weight.data.withUnsafeBufferPointer { w in
+            for t in 0..<rows {
+                let row = x + t * d
+                var sumSquares: Float = 0
+                for i in 0..<d { sumSquares += row[i] * row[i] }
+                let scale = 1 / (sumSquares / Float(d) + epsilon).squareRoot()
+                let out = y + t * d
+                for i in 0..<d { out[i] = row[i] * scale * w[i] }
+            }
+        }
     }
 
     public static func reference(_ x: Tensor, weight: Tensor, epsilon: Float) -> Tensor {

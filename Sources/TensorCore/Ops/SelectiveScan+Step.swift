@@ -7,11 +7,28 @@
 extension SelectiveScan {
     static func step(_ io: ScanPointers) {
         let (e, n) = (io.channels, io.states)
-        Parallel.forEachRange(e, granularity: e * n < 1 << 16 ? e : 256) { channels in
-            var c = channels.lowerBound
-            if n == lanes { while c + lanes <= channels.upperBound { stepSixteenChannels(io, c); c += lanes } }
-            while c < channels.upperBound { stepChannel(io, c, n); c += 1 }
-        }
+        Parallel.forEachRange(e, granularity: e * n < 1 << 16 ? e : 256) { stepChannels(io, $0) }
+    }
+
+    /// One position of one sequence on pointers (a model's decode step): x, Δ, y [E], B, C [N] (read in place
+    /// from x_proj's output row), state [E, N]; A [E, N], D [E]. `acrossWorkers`: split the channels over the
+    /// workers (one sequence); false when the caller already runs sequences in parallel.
+    public static func step(x: UnsafePointer<Float>, delta: UnsafePointer<Float>, A: Tensor, B: UnsafePointer<Float>,
+                            C: UnsafePointer<Float>, D: Tensor, state: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>,
+                            acrossWorkers: Bool) {
+        A.data.withUnsafeBufferPointer { a in
+        D.data.withUnsafeBufferPointer { skip in
+            let io = ScanPointers(x: x, delta: delta, A: a.baseAddress!, B: B, C: C, D: skip.baseAddress!, state: state, y: y,
+                                  length: 1, channels: A.rows, states: A.columns)
+            if acrossWorkers { step(io) } else { stepChannels(io, 0..<A.rows) }
+        }}
+    }
+
+    @inline(__always)
+    static func stepChannels(_ io: ScanPointers, _ channels: Range<Int>) {
+        var c = channels.lowerBound
+        if io.states == lanes { while c + lanes <= channels.upperBound { stepSixteenChannels(io, c); c += lanes } }
+        while c < channels.upperBound { stepChannel(io, c, io.states); c += 1 }
     }
 
     @inline(__always)

@@ -79,18 +79,10 @@ public enum SelectiveScan {
     }
 
     @inline(__always)
-    static func load(_ p: UnsafePointer<Float>, _ width: Int) -> Float32x16 {
-        if width == lanes { return UnsafeRawPointer(p).loadUnaligned(as: Float32x16.self) }
-        var v = Float32x16()
-        for i in 0..<width { v[i] = p[i] }
-        return v
-    }
+    static func load(_ p: UnsafePointer<Float>, _ width: Int) -> Float32x16 { vload(p, width) }
 
     @inline(__always)
-    static func store(_ v: Float32x16, _ p: UnsafeMutablePointer<Float>, _ width: Int) {
-        if width == lanes { UnsafeMutableRawPointer(p).storeBytes(of: v, as: Float32x16.self); return }
-        for i in 0..<width { p[i] = v[i] }
-    }
+    static func store(_ v: Float32x16, _ p: UnsafeMutablePointer<Float>, _ width: Int) { vstore(v, p, width) }
 
     /// The slow twin: the recurrence written literally, in Double.
     public static func reference(x: Tensor, delta: Tensor, A: Tensor, B: Tensor, C: Tensor, D: Tensor,

@@ -61,34 +61,61 @@ public enum StateSpaceDuality {
                                   groups: Int, state: inout Tensor) -> Tensor {
         let shape = Shape(x: x, delta: delta, A: A, B: B, C: C, D: D, groups: groups, stateShape: state.shape)
         let (l, h, p, n) = (shape.length, shape.heads, shape.headDim, shape.stateSize)
-        let headsPerGroup = h / groups
         var y = Tensor(zeros: [l, h * p])
+        x.data.withUnsafeBufferPointer { xp in
+        delta.data.withUnsafeBufferPointer { dp in
+        B.data.withUnsafeBufferPointer { bp in
+        C.data.withUnsafeBufferPointer { cp in
         state.data.withUnsafeMutableBufferPointer { hp in
         y.data.withUnsafeMutableBufferPointer { yp in
-            let (sp, op) = (SendablePointer(hp.baseAddress!), SendablePointer(yp.baseAddress!))
+            let io = StepPointers(x: xp.baseAddress!, delta: dp.baseAddress!, B: bp.baseAddress!, C: cp.baseAddress!,
+                                  state: hp.baseAddress!, y: yp.baseAddress!, heads: h, headDim: p, groups: groups, stateSize: n)
             Parallel.forEachRange(h) { range in
-                for head in range {
-                    let group = head / headsPerGroup
-                    let (a, d) = (A.data[head], D.data[head])
-                    for t in 0..<l {
-                        let dt = delta.data[t * h + head]
-                        let decay = Foundation.exp(dt * a)
-                        let bt = t * groups * n + group * n
-                        for i in 0..<p {
-                            let xv = x.data[t * h * p + head * p + i]
-                            let hRow = sp.p + (head * p + i) * n
-                            var out: Float = 0
-                            for s in 0..<n {
-                                hRow[s] = decay * hRow[s] + dt * xv * B.data[bt + s]
-                                out += hRow[s] * C.data[bt + s]
-                            }
-                            op.p[t * h * p + head * p + i] = out + d * xv
-                        }
-                    }
-                }
+                for head in range { for t in 0..<l { stepHead(io, position: t, head: head, A: A, D: D) } }
             }
-        }}
+        }}}}}}
         return y
+    }
+
+    /// One position of one sequence on pointers (a model's decode step): x [E], Δ [H], B, C [G·N] (read in place
+    /// from the convolved row), y [E], state [E, N]; A, D [H]. `acrossWorkers`: split the heads over the workers
+    /// (one sequence); false when the caller already runs sequences in parallel.
+    public static func step(x: UnsafePointer<Float>, delta: UnsafePointer<Float>, A: Tensor, B: UnsafePointer<Float>,
+                            C: UnsafePointer<Float>, D: Tensor, groups: Int, state: UnsafeMutablePointer<Float>,
+                            y: UnsafeMutablePointer<Float>, headDim: Int, stateSize: Int, acrossWorkers: Bool) {
+        let h = A.count
+        let io = StepPointers(x: x, delta: delta, B: B, C: C, state: state, y: y, heads: h, headDim: headDim, groups: groups,
+                              stateSize: stateSize)
+        let run = { (range: Range<Int>) in for head in range { stepHead(io, position: 0, head: head, A: A, D: D) } }
+        if acrossWorkers { Parallel.forEachRange(h, run) } else { run(0..<h) }
+    }
+
+    /// Position t's rows of x [L, E], Δ [L, H], B, C [L, G·N], y [L, E], and the state [E, N].
+    struct StepPointers: @unchecked Sendable {
+        let x, delta, B, C: UnsafePointer<Float>
+        let state, y: UnsafeMutablePointer<Float>
+        let heads, headDim, groups, stateSize: Int
+    }
+
+    /// Head `head` at position t: h ← exp(Δ·A)·h + Δ·x Bᵀ, y = h C + D·x, over its P rows of the state.
+    @inline(__always)
+    static func stepHead(_ io: StepPointers, position t: Int, head: Int, A: Tensor, D: Tensor) {
+        let (h, p, n, groups) = (io.heads, io.headDim, io.stateSize, io.groups)
+        let group = head / (h / groups)
+        let (a, d) = (A.data[head], D.data[head])
+        let dt = io.delta[t * h + head]
+        let decay = Foundation.exp(dt * a)
+        let bt = t * groups * n + group * n
+        for i in 0..<p {
+            let xv = io.x[t * h * p + head * p + i]
+            let hRow = io.state + (head * p + i) * n
+            var out: Float = 0
+            for s in 0..<n {
+                hRow[s] = decay * hRow[s] + dt * xv * io.B[bt + s]
+                out += hRow[s] * io.C[bt + s]
+            }
+            io.y[t * h * p + head * p + i] = out + d * xv
+        }
     }
 
     struct Shape {

@@ -9,16 +9,16 @@ enum WeightStreaming {
     typealias V = Float32x16
     static let chunk = 64
 
-    /// x [B, K] → y [B, O] (overwritten).
-    static func multiply(_ w: StoredValues, x: UnsafePointer<Float>, batch: Int, y: UnsafeMutablePointer<Float>) {
+    /// x [B, K] (row b at x + b · `xStride`, ≥ K) → y [B, O] (overwritten).
+    static func multiply(_ w: StoredValues, x: UnsafePointer<Float>, batch: Int, xStride: Int, y: UnsafeMutablePointer<Float>) {
         let (o, k) = (w.rows, w.columns)
         // BF16 and Q8_0 chunks come out of their lanes interleaved: x is reordered to match, once per call.
         // F32 and F16 chunks are in natural order, so x is used as it is.
         let interleave = w.type == .bf16 ? 2 : w.type == .q8_0 ? 4 : 1
         let permuted = interleave > 1 ? UnsafeMutablePointer<Float>.allocate(capacity: max(batch * k, 1)) : nil
         defer { permuted?.deallocate() }
-        if let permuted { for b in 0..<batch { permuteChunks(x + b * k, count: k, interleave: interleave, into: permuted + b * k) } }
-        let io = StreamingPointers(x: permuted.map { UnsafePointer($0) } ?? x, y: y, batch: batch)
+        if let permuted { for b in 0..<batch { permuteChunks(x + b * xStride, count: k, interleave: interleave, into: permuted + b * k) } }
+        let io = StreamingPointers(x: permuted.map { UnsafePointer($0) } ?? x, xStride: permuted == nil ? xStride : k, y: y, batch: batch)
         // Small matrices run on one worker: a hand-off costs more than the work.
         let granularity = o * k * w.type.valueSize < 1 << 17 ? o : 16
         Parallel.forEachRange(o, granularity: granularity) { rows in
@@ -36,6 +36,7 @@ enum WeightStreaming {
 
     struct StreamingPointers: @unchecked Sendable {
         let x: UnsafePointer<Float>
+        let xStride: Int
         let y: UnsafeMutablePointer<Float>
         let batch: Int
     }
@@ -92,7 +93,7 @@ enum WeightStreaming {
             let base = C.row(w, row, scratch: scratch)
             let ahead = w.values + row * rowBytes + prefetchDistance
             for b in grouped..<io.batch {
-                let x = io.x + b * k
+                let x = io.x + b * io.xStride
                 var acc = V()
                 for c in 0..<chunks {
                     if b == grouped { for line in stride(from: 0, to: chunkBytes, by: 64) { prefetch_to_l2(ahead + c * chunkBytes + line) } }
@@ -152,7 +153,7 @@ struct RowTile<C: StoredChunks> {
     func multiply(_ w: StoredValues, _ io: WeightStreaming.StreamingPointers, batch: Int, prefetching ahead: UnsafeRawPointer,
                   lines: Range<Int>) {
         let (k, chunk) = (w.columns, WeightStreaming.chunk)
-        let x0 = io.x + batch * k, x1 = x0 + k, x2 = x1 + k, x3 = x2 + k
+        let x0 = io.x + batch * io.xStride, x1 = x0 + io.xStride, x2 = x1 + io.xStride, x3 = x2 + io.xStride
         var a0 = RowSums(), a1 = RowSums(), a2 = RowSums(), a3 = RowSums()
         let chunks = k / chunk, perChunk = chunks == 0 ? 0 : (lines.count + chunks - 1) / chunks
         var line = lines.lowerBound
@@ -172,7 +173,7 @@ struct RowTile<C: StoredChunks> {
     @inline(__always)
     func store(_ sums: RowSums, _ w: StoredValues, _ io: WeightStreaming.StreamingPointers, batch b: Int) {
         let (o, k) = (w.rows, w.columns)
-        let x = io.x + b * k, full = k / WeightStreaming.chunk * WeightStreaming.chunk
+        let x = io.x + b * io.xStride, full = k / WeightStreaming.chunk * WeightStreaming.chunk
         @inline(__always) func put(_ i: Int, _ acc: V) {
             if i < count { io.y[b * o + first + i] = treeSum(acc) + WeightStreaming.tail(w, first + i, x, from: full) }
         }
