@@ -23,13 +23,8 @@ extension Mamba2Layer {
 
         RMSNorm.forward(hidden, rows: batch, weight: norm, epsilon: c.layerNormEpsilon, into: normed)
         Linear.forward(normed, rows: batch, weight: inProjection, bias: inProjectionBias, into: projected)
-        bySequence(batch, &states) { b, state in
-            state.conv.data.withUnsafeMutableBufferPointer {
-                CausalConv1d.step(projected + b * width + e, weight: convolution, bias: convolutionBias, state: $0.baseAddress!,
-                                  into: convolved + b * x)
-            }
-            Activations.silu(convolved + b * x, count: x)
-        }
+        convolutionStep(batch, &states, weight: convolution, bias: convolutionBias, input: projected + e, inputStride: width,
+                        output: convolved)
         dtBias.data.withUnsafeBufferPointer { bias in
             for b in 0..<batch { for i in 0..<h { delta[b * h + i] = projected[b * width + e + x + i] + bias[i] } }
         }

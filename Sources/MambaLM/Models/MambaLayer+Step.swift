@@ -27,12 +27,7 @@ extension MambaLayer {
 
         RMSNorm.forward(hidden, rows: batch, weight: norm, epsilon: c.layerNormEpsilon, into: normed)
         Linear.forward(normed, rows: batch, weight: inProjection, bias: inProjectionBias, into: xz)
-        bySequence(batch, &states) { b, state in
-            state.conv.data.withUnsafeMutableBufferPointer {
-                CausalConv1d.step(xz + b * xzWidth, weight: convolution, bias: convolutionBias, state: $0.baseAddress!, into: u + b * e)
-            }
-            Activations.silu(u + b * e, count: e)
-        }
+        convolutionStep(batch, &states, weight: convolution, bias: convolutionBias, input: xz, inputStride: xzWidth, output: u)
         Linear.forward(u, rows: batch, weight: xProjection, bias: nil, into: xDBL)
         Linear.forward(xDBL, rows: batch, xStride: xDBLWidth, weight: dtProjection, bias: nil, into: delta)  // W r, no bias
         dtProjectionBias.data.withUnsafeBufferPointer { bias in
@@ -49,13 +44,5 @@ extension MambaLayer {
         }
         Linear.forward(y, rows: batch, weight: outProjection, bias: outProjectionBias, into: normed)
         for i in 0..<(batch * d) { hidden[i] = normed[i] + hidden[i] }                    // residual
-    }
-}
-
-/// `body(b, &states[b])` for every sequence, the sequences split across the workers (one sequence: on this thread,
-/// its kernels split their own work).
-func bySequence(_ batch: Int, _ states: inout [LayerState], _ body: (Int, inout LayerState) -> Void) {
-    states.withUnsafeMutableBufferPointer { carried in
-        Parallel.forEachRange(batch) { range in for b in range { body(b, &carried[b]) } }
     }
 }
