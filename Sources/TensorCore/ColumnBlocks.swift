@@ -37,6 +37,13 @@ public enum ColumnBlocks {
     public static func addToEveryRow(_ m: inout Tensor, _ v: Tensor) {
         let c = m.columns
         precondition(v.count == c, "ColumnBlocks.addToEveryRow: \(v.shape) onto \(m.shape)")
-        for t in 0..<m.rows { for j in 0..<c { m.data[t * c + j] += v.data[j] } }
+        let rows = m.rows
+        m.data.withUnsafeMutableBufferPointer { if let p = $0.baseAddress { addToEveryRow(p, rows: rows, v) } }
+    }
+
+    /// The same on `rows` rows of v.count floats at m (the decode step's scratch).
+    public static func addToEveryRow(_ m: UnsafeMutablePointer<Float>, rows: Int, _ v: Tensor) {
+        let c = v.count
+        v.data.withUnsafeBufferPointer { v in for t in 0..<rows { for j in 0..<c { m[t * c + j] += v[j] } } }
     }
 }

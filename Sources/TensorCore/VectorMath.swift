@@ -98,17 +98,10 @@ func mapInPlace(_ values: inout [Float], _ f: (Float32x16) -> Float32x16) {
 /// The same over `count` floats at `values`.
 @inline(__always)
 func mapInPlace(_ values: UnsafeMutablePointer<Float>, count n: Int, _ f: (Float32x16) -> Float32x16) {
-    let p = UnsafeMutableRawPointer(values)
     var i = 0
-    while i + 16 <= n {
-        let v = p.loadUnaligned(fromByteOffset: i * 4, as: Float32x16.self)
-        p.storeBytes(of: f(v), toByteOffset: i * 4, as: Float32x16.self)
+    while i < n {
+        let width = Swift.min(16, n - i)
+        vstore(f(vload(values + i, width)), values + i, width)
         i += 16
-    }
-    if i < n {
-        var v = Float32x16()
-        for j in i..<n { v[j - i] = values[j] }
-        let r = f(v)
-        for j in i..<n { values[j] = r[j - i] }
     }
 }

@@ -30,9 +30,7 @@ extension MambaLayer {
         convolutionStep(batch, &states, weight: convolution, bias: convolutionBias, input: xz, inputStride: xzWidth, output: u)
         Linear.forward(u, rows: batch, weight: xProjection, bias: nil, into: xDBL)
         Linear.forward(xDBL, rows: batch, xStride: xDBLWidth, weight: dtProjection, bias: nil, into: delta)  // W r, no bias
-        dtProjectionBias.data.withUnsafeBufferPointer { bias in
-            for b in 0..<batch { for i in 0..<e { delta[b * e + i] += bias[i] } }
-        }
+        ColumnBlocks.addToEveryRow(delta, rows: batch, dtProjectionBias)
         Activations.softplus(delta, count: batch * e)                                     // Δ = softplus(W r + b)
         bySequence(batch, &states) { b, state in
             let row = xDBL + b * xDBLWidth

@@ -106,7 +106,7 @@ extension SelectiveScan {
             carry[s] = Float32x16()
             dAsum[s] = Float32x16()
         }
-        let d = load(io.D + c0, width)
+        let d = vload(io.D + c0, width)
         var dDsum = Float32x16()
         let chunks = (io.length + chunk - 1) / chunk
         for k in stride(from: chunks - 1, through: 0, by: -1) {
@@ -120,8 +120,8 @@ extension SelectiveScan {
             }
             for t in t0..<t1 {
                 let i = t - t0, row = t * e + c0
-                let dt = load(io.delta + row, width)
-                let dtx = dt * load(io.x + row, width)
+                let dt = vload(io.delta + row, width)
+                let dtx = dt * vload(io.x + row, width)
                 let bt = io.B + t * n
                 for s in 0..<n {
                     let av = vexp(dt * a[s])
@@ -132,9 +132,9 @@ extension SelectiveScan {
             // Walk the chunk backwards.
             for t in stride(from: t1 - 1, through: t0, by: -1) {
                 let i = t - t0, row = t * e + c0
-                let dt = load(io.delta + row, width)
-                let xv = load(io.x + row, width)
-                let dyv = load(io.dy + row, width)
+                let dt = vload(io.delta + row, width)
+                let xv = vload(io.x + row, width)
+                let dyv = vload(io.dy + row, width)
                 let dtx = dt * xv
                 dDsum += dyv * xv
                 var gB = Float32x16(), dDecay = Float32x16()
@@ -151,8 +151,8 @@ extension SelectiveScan {
                     dDecay += dLog * a[s]
                     carry[s] = g * av
                 }
-                store(load(io.dx + row, width) + dyv * d + dt * gB, io.dx + row, width)
-                store(load(io.dDelta + row, width) + xv * gB + dDecay, io.dDelta + row, width)
+                vstore(vload(io.dx + row, width) + dyv * d + dt * gB, io.dx + row, width)
+                vstore(vload(io.dDelta + row, width) + xv * gB + dDecay, io.dDelta + row, width)
             }
         }
         for s in 0..<n {
@@ -164,9 +164,6 @@ extension SelectiveScan {
         }
         for lane in 0..<width { io.dD[c0 + lane] += dDsum[lane] }
     }
-
-    @inline(__always)
-    static func load(_ p: UnsafeMutablePointer<Float>, _ width: Int) -> Float32x16 { load(UnsafePointer(p), width) }
 
     /// The slow twin: every state kept, the same formulas in Double.
     public static func backwardReference(_ inputs: ScanInputs, initialState: Tensor, outputGradient dy: Tensor) -> ScanGradients {

@@ -40,9 +40,9 @@ extension SelectiveScan {
         var s = 0
         while s < n {
             let width = min(lanes, n - s)
-            let hv = vexp(dt * load(a + s, width)) * load(h + s, width) + dtx * load(io.B + s, width)
-            store(hv, h + s, width)
-            let terms = hv * load(io.C + s, width)
+            let hv = vexp(dt * vload(a + s, width)) * vload(h + s, width) + dtx * vload(io.B + s, width)
+            vstore(hv, h + s, width)
+            let terms = hv * vload(io.C + s, width)
             for lane in 0..<width { y += terms[lane] }
             s += lanes
         }
@@ -54,20 +54,20 @@ extension SelectiveScan {
     /// in vector adds — the order `stepChannel` adds them in, without its chain of 16 dependent scalar adds.
     @inline(__always)
     static func stepSixteenChannels(_ io: ScanPointers, _ c0: Int) {
-        let bv = load(io.B, lanes), cv = load(io.C, lanes)
+        let bv = vload(io.B, lanes), cv = vload(io.C, lanes)
         withUnsafeTemporaryAllocation(of: Float32x16.self, capacity: 2 * lanes) { buffer in
             let terms = buffer.baseAddress!
             for i in 0..<lanes {
                 let c = c0 + i, dt = io.delta[c]
                 let h = io.state + c * lanes
-                let hv = vexp(dt * load(io.A + c * lanes, lanes)) * load(h, lanes) + (dt * io.x[c]) * bv
-                store(hv, h, lanes)
+                let hv = vexp(dt * vload(io.A + c * lanes, lanes)) * vload(h, lanes) + (dt * io.x[c]) * bv
+                vstore(hv, h, lanes)
                 terms[i] = hv * cv
             }
             transpose(terms, scratch: terms + lanes)
-            var y = load(io.D + c0, lanes) * load(io.x + c0, lanes)
+            var y = vload(io.D + c0, lanes) * vload(io.x + c0, lanes)
             for s in 0..<lanes { y += terms[s] }
-            store(y, io.y + c0, lanes)
+            vstore(y, io.y + c0, lanes)
         }
     }
 

@@ -57,11 +57,11 @@ public enum SelectiveScan {
             a[s] = av
             h[s] = hv
         }
-        let d = load(io.D + c0, width)
+        let d = vload(io.D + c0, width)
         for t in 0..<io.length {
             let row = t * e + c0
-            let dt = load(io.delta + row, width)
-            let xv = load(io.x + row, width)
+            let dt = vload(io.delta + row, width)
+            let xv = vload(io.x + row, width)
             let dtx = dt * xv
             var yv = d * xv
             let bt = io.B + t * n, ct = io.C + t * n
@@ -70,19 +70,13 @@ public enum SelectiveScan {
                 h[s] = hs
                 yv += hs * ct[s]
             }
-            store(yv, io.y + row, width)
+            vstore(yv, io.y + row, width)
         }
         for s in 0..<n {
             let hv = h[s]
             for lane in 0..<width { io.state[(c0 + lane) * n + s] = hv[lane] }
         }
     }
-
-    @inline(__always)
-    static func load(_ p: UnsafePointer<Float>, _ width: Int) -> Float32x16 { vload(p, width) }
-
-    @inline(__always)
-    static func store(_ v: Float32x16, _ p: UnsafeMutablePointer<Float>, _ width: Int) { vstore(v, p, width) }
 
     /// The slow twin: the recurrence written literally, in Double.
     public static func reference(x: Tensor, delta: Tensor, A: Tensor, B: Tensor, C: Tensor, D: Tensor,
