@@ -6,15 +6,34 @@ import Foundation
 // TensorCore, and swiftc emits baseline x86-64 (SSE) unless told the CPU; `-target-cpu` is an unsafe flag, which
 // SwiftPM refuses in a package used as a versioned dependency, and a consumer would get a binary for the machine
 // that built it. So the manifest adds it only when REMAMBA_TARGET_CPU is set: scripts/env.sh sets `native` for the
-// CLI, tests, demo, bench and CI (like llama.cpp's GGML_NATIVE), or say e.g. `x86-64-v3` for a portable AVX2
+// CLI, tests, demo, bench and CI (like llama.cpp's GGML_NATIVE), or name a CPU, e.g. `haswell`, for a portable AVX2
 // binary. Without it (as a dependency of another package) there are no unsafe flags at all. Only TensorCore gets
 // it: the other targets have (almost) no SIMD loops, and `remamba bench` measured no gain, for inference or
 // training, from building them native (README, Speed). `remamba bench` prints the choice (MachineLimits.kernelBuild).
 let targetCPU = ProcessInfo.processInfo.environment["REMAMBA_TARGET_CPU"].flatMap { $0.isEmpty ? nil : $0 }
 let kernelSettings: [SwiftSetting] = targetCPU.map { cpu in
     [.unsafeFlags(["-target-cpu", cpu]), .define("REMAMBA_TARGET_CPU_SET"),
-     .define("REMAMBA_TARGET_CPU_" + cpu.replacingOccurrences(of: "-", with: "_"))]
+     .define("REMAMBA_TARGET_CPU_" + cpu.replacingOccurrences(of: "-", with: "_"))] + integerDotProducts(cpu).map { .define($0) }
 } ?? []
+
+// The Q8_0 kernels' int8 dot products are x86 instructions that Swift's SIMD types cannot spell (vpdpbusd of
+// AVX-512 VNNI, vpmaddubsw of AVX2), called through the compiler's intrinsics — which exist only when the target
+// CPU has them. So the manifest names them as conditions: for `native` from the building machine's
+// /proc/cpuinfo (what the compiler's own -march=native reads), for a few named CPUs from their definitions; any
+// other target (or none) gets the portable Swift loop, which computes the same integers.
+func integerDotProducts(_ cpu: String) -> [String] {
+    let flags: Set<Substring>
+    switch cpu {
+    case "native":
+        let info = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        flags = Set(info.split(separator: "\n").first { $0.hasPrefix("flags") }?.split(separator: " ") ?? [])
+    case "haswell", "broadwell", "skylake", "znver1", "znver2", "znver3": flags = ["avx2"]
+    case "cascadelake", "icelake-server", "sapphirerapids", "znver4", "znver5": flags = ["avx2", "avx512bw", "avx512_vnni"]
+    default: flags = []
+    }
+    return (flags.contains("avx512_vnni") && flags.contains("avx512bw") ? ["REMAMBA_AVX512_VNNI"] : [])
+        + (flags.contains("avx2") ? ["REMAMBA_AVX2"] : [])
+}
 
 // Swift 6 language mode (complete concurrency checking) per target; TensorCore is still in the Swift 5 mode (see
 // swiftLanguageModes below).

@@ -100,16 +100,22 @@ public enum MachineLimits {
     }
 
     /// How the hand-written kernels (TensorCore) were compiled: Package.swift adds `-target-cpu` only when the
-    /// top-level build sets REMAMBA_TARGET_CPU (scripts/env.sh sets `native`).
+    /// top-level build sets REMAMBA_TARGET_CPU (scripts/env.sh sets `native`), and names the int8 dot-product
+    /// instructions that CPU has (the Q8_0 kernels, `Q8Dot`).
     public static var kernelBuild: String {
         #if REMAMBA_TARGET_CPU_native
-        return "swiftc -target-cpu native (this machine's full vector ISA)"
-        #elseif REMAMBA_TARGET_CPU_x86_64_v3
-        return "swiftc -target-cpu x86-64-v3 (AVX2)"
+        let cpu = "swiftc -target-cpu native (this machine's full vector ISA)"
         #elseif REMAMBA_TARGET_CPU_SET
-        return "swiftc with a custom REMAMBA_TARGET_CPU"
+        let cpu = "swiftc with a custom REMAMBA_TARGET_CPU"
         #else
-        return "swiftc without -target-cpu (baseline ISA: REMAMBA_TARGET_CPU was not set; source scripts/env.sh)"
+        let cpu = "swiftc without -target-cpu (baseline ISA: REMAMBA_TARGET_CPU was not set; source scripts/env.sh)"
+        #endif
+        #if arch(x86_64) && REMAMBA_AVX512_VNNI
+        return cpu + ", Q8_0 int8 dot products: AVX-512 VNNI"
+        #elseif arch(x86_64) && REMAMBA_AVX2
+        return cpu + ", Q8_0 int8 dot products: AVX2"
+        #else
+        return cpu + ", Q8_0 int8 dot products: portable Swift"
         #endif
     }
 }

@@ -88,11 +88,22 @@ func vstore(_ v: Float32x16, _ p: UnsafeMutablePointer<Float>, _ width: Int) {
     for i in 0..<width { p[i] = v[i] }
 }
 
-/// Applies a 16-lane function to every element of `values` (the tail is padded, not scalar).
+/// Applies a 16-lane function to every element of `values` (the tail is padded, not scalar), a large array
+/// (a prompt chunk's activations) split across the workers.
 @inline(__always)
 func mapInPlace(_ values: inout [Float], _ f: (Float32x16) -> Float32x16) {
     let n = values.count
-    values.withUnsafeMutableBufferPointer { if n > 0 { mapInPlace($0.baseAddress!, count: n, f) } }
+    values.withUnsafeMutableBufferPointer { p in
+        forEachVectorRange(n) { mapInPlace(p.baseAddress! + $0.lowerBound, count: $0.count, f) }
+    }
+}
+
+/// `body` over 0 ..< n in ranges that start at multiples of 16, split across the workers from 2¹⁶ elements on:
+/// for element-wise passes, whose values do not depend on the split.
+@inline(__always)
+func forEachVectorRange(_ n: Int, _ body: (Range<Int>) -> Void) {
+    let vectors = (n + 15) / 16
+    Parallel.forEachRange(vectors, granularity: n < 1 << 16 ? max(vectors, 1) : 256) { body(($0.lowerBound * 16)..<min($0.upperBound * 16, n)) }
 }
 
 /// The same over `count` floats at `values`.

@@ -20,14 +20,21 @@ enum WeightEncoding {
             let scales = buffer.scales!
             for block in 0..<(n / WeightType.blockSize) {
                 let first = block * WeightType.blockSize
-                var largest: Float = 0
-                for i in first..<(first + WeightType.blockSize) { largest = max(largest, abs(x[i])) }
-                let d = largest / 127
-                let inverse: Float = d == 0 ? 0 : 1 / d
-                for i in first..<(first + WeightType.blockSize) { q[i] = Int8((x[i] * inverse).rounded()) }
-                scales[block] = Float16(d)
+                scales[block] = Float16(quantizeBlock(x + first, into: q + first))
             }
         }
+    }
+
+    /// One block of 32 values as Q8_0: returns d = max|x| / 127 and writes q = round(x / d) (llama.cpp's
+    /// `quantize_row_q8_0`; weights store d as Float16, activations keep it Float32).
+    @inline(__always)
+    static func quantizeBlock(_ x: UnsafePointer<Float>, into q: UnsafeMutablePointer<Int8>) -> Float {
+        var largest: Float = 0
+        for i in 0..<WeightType.blockSize { largest = max(largest, abs(x[i])) }
+        let d = largest / 127
+        let inverse: Float = d == 0 ? 0 : 1 / d
+        for i in 0..<WeightType.blockSize { q[i] = Int8((x[i] * inverse).rounded()) }
+        return d
     }
 
     /// The bfloat16 nearest to `x` (ties to even), NaN kept a quiet NaN.

@@ -12,7 +12,7 @@ final class StoredWeightTests: XCTestCase {
     /// (≤ 2⁻¹² ≈ 2.4e-4 of each weight), BF16 8 bits (≤ 2e-3), Q8_0 ±½ step of max|block|/127, i.e. ≤ 4e-3
     /// of the block's largest weight and ~1% of a typical one in a Gaussian block. The errors pass through
     /// two layers and the lm_head: bounds a few times the per-weight error (measured: F16 9e-4, BF16 6.5e-3,
-    /// Q8_0 2.1e-2).
+    /// Q8_0 3.0e-2 with its activations quantized too).
     static let tolerance: [WeightType: Float] = [.f16: 3e-3, .bf16: 2e-2, .q8_0: 5e-2]
 
     func testEveryTypeStaysCloseToFloat32() throws {

@@ -46,6 +46,50 @@ final class WeightTests: XCTestCase {
         XCTAssertEqual(Weight(Tensor(zeros: [1, 32]), as: .q8_0).tensor().data, [Float](repeating: 0, count: 32))
     }
 
+    /// The int8 dot products of the Q8_0 kernel (AVX-512 VNNI or AVX2 instructions where the build has them)
+    /// against the Swift loop they replace: the same integers, for every byte value (−128 … 127 as weights;
+    /// activations are quantized to −127 … 127) and 64 random chunks besides.
+    func testInt8LaneSumsEqualTheirPortableTwin() {
+        var generator = SystemRandomNumberGenerator()
+        var cases: [([Int8], [Int8])] = [([Int8](repeating: -128, count: 64), [Int8](repeating: 127, count: 64)),
+                                         ([Int8](repeating: -128, count: 64), [Int8](repeating: -127, count: 64)),
+                                         ((0..<64).map { Int8(truncatingIfNeeded: $0 * 4 - 128) }, (0..<64).map { Int8($0 * 3 - 95) })]
+        for _ in 0..<64 {
+            cases.append(((0..<64).map { _ in Int8.random(in: .min ... .max, using: &generator) },
+                          (0..<64).map { _ in Int8.random(in: -127 ... 127, using: &generator) }))
+        }
+        for (w, x) in cases {
+            // The bias `Q8Activations` stores for x: −128 · Σ of each lane's four bytes.
+            var bias = SIMD16<Int32>()
+            for lane in 0..<16 { for j in 0..<4 { bias[lane] &+= -128 &* Int32(x[4 * lane + j]) } }
+            let fast = w.withUnsafeBytes { wp in x.withUnsafeBufferPointer { xp in
+                withUnsafePointer(to: bias) { Q8Dot.laneSums(Q8Dot.Weights(wp.baseAddress!), xp.baseAddress!, bias: $0) } } }
+            let slow = w.withUnsafeBufferPointer { wp in x.withUnsafeBufferPointer { Q8Dot.portableLaneSums(wp.baseAddress!, $0.baseAddress!) } }
+            XCTAssertEqual(fast, slow, "w \(w.prefix(8))…, x \(x.prefix(8))…")
+            XCTAssertEqual(Q8Dot.floats(slow), Float32x16((0..<16).map { Float(slow[$0]) }))
+        }
+    }
+
+    /// Q8_0 activations: each block's values are d · q with q = round(x / d), |q| ≤ 127, the largest ±127 —
+    /// the same rounding as a weight block; x̂ (the prefill path's) is exactly d · q.
+    func testQ8ActivationsAreQuantizedLikeWeightBlocks() {
+        let x = TestInputs.normal([3, 96], seed: 11)
+        let weight = Weight(x, as: .q8_0).tensor()
+        var roundTrip = [Float](repeating: 0, count: x.count)
+        x.data.withUnsafeBufferPointer { xp in
+            roundTrip.withUnsafeMutableBufferPointer { Q8Activations.roundTrip(xp.baseAddress!, rows: 3, columns: 96, stride: 96, into: $0.baseAddress!) }
+            Q8Activations.quantizing(xp.baseAddress!, rows: 3, columns: 96, stride: 96) { q in
+                for i in 0..<x.count {
+                    let d = q.blockScales[i / 32]
+                    XCTAssertEqual(roundTrip[i], d * Float(q.values[i]), "x̂[\(i)]")
+                    // The weight stores d as Float16; the activation keeps it Float32: q is the same.
+                    XCTAssertEqual(abs(weight.data[i] - roundTrip[i]), 0, accuracy: 1e-3 * d * 127, "block \(i / 32)")
+                }
+                XCTAssertEqual(q.chunkScales[0], Float32x16(lowHalf: SIMD8(repeating: q.blockScales[0]), highHalf: SIMD8(repeating: q.blockScales[1])))
+            }
+        }
+    }
+
     func testLinearOverEveryTypeAgreesWithReference() {
         let bias = TestInputs.normal([61], seed: 2)
         for columns in [32, 48, 64, 96, 288, 768] {

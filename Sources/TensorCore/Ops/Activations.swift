@@ -12,7 +12,9 @@ public enum Activations {
     public static func gate(_ y: inout Tensor, by z: Tensor) {
         precondition(y.shape == z.shape, "gate: \(y.shape) vs \(z.shape)")
         z.data.withUnsafeBufferPointer { zp in
-            y.data.withUnsafeMutableBufferPointer { if zp.count > 0 { gate($0.baseAddress!, by: zp.baseAddress!, count: zp.count) } }
+            y.data.withUnsafeMutableBufferPointer { yp in
+                forEachVectorRange(zp.count) { gate(yp.baseAddress! + $0.lowerBound, by: zp.baseAddress! + $0.lowerBound, count: $0.count) }
+            }
         }
     }
 

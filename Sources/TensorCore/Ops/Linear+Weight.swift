@@ -4,6 +4,8 @@
 ///   (`WeightStreaming`), memory-bound.
 /// - more rows (prefill): compute-bound sgemm; Float32 weights are used in place, other types are decoded
 ///   to Float32 one panel of `panelRows` rows at a time, each worker its own panels.
+/// Q8_0 weights multiply Q8_0 activations (x quantized per block of 32, as llama.cpp does) on both paths:
+/// int8 · int8 sums when streaming, x̂ = d · q through sgemm otherwise (`Q8Activations`).
 extension Linear {
     public static let streamingRows = 16
     static let panelRows = 128
@@ -45,6 +47,19 @@ extension Linear {
             BLAS.gemm(m: l, n: n, k: k, a: x, lda: lda, b: w, transposeB: true, c: y, beta: beta)
             return
         }
+        if weight.type == .q8_0 {
+            let quantized = UnsafeMutablePointer<Float>.allocate(capacity: l * k)
+            defer { quantized.deallocate() }
+            Q8Activations.roundTrip(x, rows: l, columns: k, stride: lda, into: quantized)
+            return panels(quantized, rows: l, xStride: k, weight: weight, beta: beta, into: y)
+        }
+        panels(x, rows: l, xStride: lda, weight: weight, beta: beta, into: y)
+    }
+
+    /// y (+)= x · Wᵀ, W decoded one panel at a time.
+    static func panels(_ x: UnsafePointer<Float>, rows l: Int, xStride lda: Int, weight: StoredValues, beta: Float,
+                       into y: UnsafeMutablePointer<Float>) {
+        let (n, k) = (weight.rows, weight.columns)
         let io = (x: SendablePointer(x), y: SendablePointer(y))
         Parallel.forEachRange(n, granularity: panelRows) { band in
             let panel = UnsafeMutablePointer<Float>.allocate(capacity: panelRows * k)
@@ -58,8 +73,15 @@ extension Linear {
         }
     }
 
-    /// The slow twin of a stored-weight product: the weight decoded to Float32, then `reference`.
+    /// The slow twin of a stored-weight product: the weight decoded to Float32 (and for Q8_0 x quantized
+    /// per block and back), then `reference`.
     public static func reference(_ x: Tensor, weight: Weight, bias: Tensor? = nil) -> Tensor {
-        reference(x, weight: weight.tensor(), bias: bias)
+        guard weight.type == .q8_0 else { return reference(x, weight: weight.tensor(), bias: bias) }
+        var x̂ = Tensor(zeros: x.shape)
+        x.data.withUnsafeBufferPointer { xp in
+            x̂.data.withUnsafeMutableBufferPointer { Q8Activations.roundTrip(xp.baseAddress!, rows: x.rows, columns: x.columns,
+                                                                              stride: x.columns, into: $0.baseAddress!) }
+        }
+        return reference(x̂, weight: weight.tensor(), bias: bias)
     }
 }

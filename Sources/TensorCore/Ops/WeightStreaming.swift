@@ -11,45 +11,49 @@ enum WeightStreaming {
 
     /// x [B, K] (row b at x + b · `xStride`, ≥ K) → y [B, O] (overwritten).
     static func multiply(_ w: StoredValues, x: UnsafePointer<Float>, batch: Int, xStride: Int, y: UnsafeMutablePointer<Float>) {
+        switch w.type {
+        case .f32: multiply(Float32Chunks.self, w, FloatRows(x: x, stride: xStride), batch: batch, y: y)
+        case .f16: multiply(Float16Chunks.self, w, FloatRows(x: x, stride: xStride), batch: batch, y: y)
+        case .bf16:
+            // BF16 chunks come out of their lanes interleaved: x is reordered to match, once per call.
+            let k = w.columns
+            let permuted = UnsafeMutablePointer<Float>.allocate(capacity: max(batch * k, 1))
+            defer { permuted.deallocate() }
+            for b in 0..<batch { permuteChunks(x + b * xStride, count: k, into: permuted + b * k) }
+            multiply(BFloat16Chunks.self, w, FloatRows(x: permuted, stride: k), batch: batch, y: y)
+        case .q8_0:
+            Q8Activations.quantizing(x, rows: batch, columns: w.columns, stride: xStride) {
+                multiply(Q8Chunks.self, w, $0, batch: batch, y: y)
+            }
+        }
+    }
+
+    static func multiply<C: StoredChunks>(_: C.Type, _ w: StoredValues, _ x: C.Operand, batch: Int, y: UnsafeMutablePointer<Float>) {
         let (o, k) = (w.rows, w.columns)
-        // BF16 and Q8_0 chunks come out of their lanes interleaved: x is reordered to match, once per call.
-        // F32 and F16 chunks are in natural order, so x is used as it is.
-        let interleave = w.type == .bf16 ? 2 : w.type == .q8_0 ? 4 : 1
-        let permuted = interleave > 1 ? UnsafeMutablePointer<Float>.allocate(capacity: max(batch * k, 1)) : nil
-        defer { permuted?.deallocate() }
-        if let permuted { for b in 0..<batch { permuteChunks(x + b * xStride, count: k, interleave: interleave, into: permuted + b * k) } }
-        let io = StreamingPointers(x: permuted.map { UnsafePointer($0) } ?? x, xStride: permuted == nil ? xStride : k, y: y, batch: batch)
+        let io = StreamingPointers(x: x, y: y, batch: batch)
         // Small matrices run on one worker: a hand-off costs more than the work.
         let granularity = o * k * w.type.valueSize < 1 << 17 ? o : 16
         Parallel.forEachRange(o, granularity: granularity) { rows in
             // Q8_0 rows' block scales are converted to Float32 into this scratch once per row (of a tile).
             withUnsafeTemporaryAllocation(of: Float.self, capacity: w.type == .q8_0 ? tile * k / 32 : 0) { scratch in
-                switch w.type {
-                case .f32: dotRows(Float32Chunks.self, w, io, rows, scratch: scratch.baseAddress)
-                case .f16: dotRows(Float16Chunks.self, w, io, rows, scratch: scratch.baseAddress)
-                case .bf16: dotRows(BFloat16Chunks.self, w, io, rows, scratch: scratch.baseAddress)
-                case .q8_0: dotRows(Q8Chunks.self, w, io, rows, scratch: scratch.baseAddress)
-                }
+                dotRows(C.self, w, io, rows, scratch: scratch.baseAddress)
             }
         }
     }
 
-    struct StreamingPointers: @unchecked Sendable {
-        let x: UnsafePointer<Float>
-        let xStride: Int
+    struct StreamingPointers<Operand>: @unchecked Sendable {
+        let x: Operand
         let y: UnsafeMutablePointer<Float>
         let batch: Int
     }
 
-    /// Reorders each full 64-chunk of x the way `Chunks.load` returns a chunk of W (the tail stays in order).
-    /// `interleave` elements share a 32-bit lane: BF16 2 (elements 2i, 2i+1 of a 32-element half), Q8_0 4
-    /// (elements 4i … 4i+3 of the chunk).
-    static func permuteChunks(_ x: UnsafePointer<Float>, count k: Int, interleave: Int, into out: UnsafeMutablePointer<Float>) {
+    /// Reorders each full 64-chunk of x the way `BFloat16Chunks.load` returns a chunk of W (the tail stays in
+    /// order): two elements share a 32-bit lane, elements 2i and 2i + 1 of each 32-element half.
+    static func permuteChunks(_ x: UnsafePointer<Float>, count k: Int, into out: UnsafeMutablePointer<Float>) {
         let full = k / chunk * chunk
         out.update(from: x, count: k)
-        let group = 16 * interleave
-        for base in stride(from: 0, to: full, by: group) {
-            for lane in 0..<16 { for j in 0..<interleave { out[base + j * 16 + lane] = x[base + lane * interleave + j] } }
+        for base in stride(from: 0, to: full, by: 32) {
+            for lane in 0..<16 { for j in 0..<2 { out[base + j * 16 + lane] = x[base + lane * 2 + j] } }
         }
     }
 
@@ -64,7 +68,7 @@ enum WeightStreaming {
     /// (`dot`), added to the row's accumulator, a tree sum of the lanes, then the tail — so a batched step
     /// equals single steps bit for bit.
     @inline(__always)
-    static func dotRows<C: StoredChunks>(_: C.Type, _ w: StoredValues, _ io: StreamingPointers, _ rows: Range<Int>,
+    static func dotRows<C: StoredChunks>(_: C.Type, _ w: StoredValues, _ io: StreamingPointers<C.Operand>, _ rows: Range<Int>,
                                          scratch: UnsafeMutablePointer<Float>?) {
         let grouped = io.batch / tile * tile
         if grouped > 0 {
@@ -93,13 +97,12 @@ enum WeightStreaming {
             let base = C.row(w, row, scratch: scratch)
             let ahead = w.values + row * rowBytes + prefetchDistance
             for b in grouped..<io.batch {
-                let x = io.x + b * io.xStride
                 var acc = V()
                 for c in 0..<chunks {
                     if b == grouped { for line in stride(from: 0, to: chunkBytes, by: 64) { prefetch_to_l2(ahead + c * chunkBytes + line) } }
-                    C.accumulate(&acc, dot(C.load(base, chunk: c), x + c * chunk), C.scale(base, chunk: c))
+                    C.accumulate(&acc, C.load(base, chunk: c), C.scale(base, chunk: c), io.x, row: b, chunk: c)
                 }
-                io.y[b * o + row] = treeSum(acc) + tail(w, row, x, from: chunks * chunk)
+                io.y[b * o + row] = treeSum(acc) + C.tail(w, row, base, io.x, row: b, from: chunks * chunk)
             }
         }
     }
@@ -118,7 +121,7 @@ enum WeightStreaming {
     /// The columns past the last full chunk (x is in natural order there), 16 at a time: read in place for
     /// Float32, decoded into a stack buffer otherwise (Mamba's dt_proj, whose rows are dt_rank long, is all tail).
     @inline(__always)
-    static func tail(_ w: StoredValues, _ row: Int, _ x: UnsafePointer<Float>, from first: Int) -> Float {
+    static func floatTail(_ w: StoredValues, _ row: Int, _ x: UnsafePointer<Float>, from first: Int) -> Float {
         let k = w.columns
         if first == k { return 0 }
         if w.type == .f32 { return dot(w.values.assumingMemoryBound(to: Float.self) + row * k + first, x + first, count: k - first) }
@@ -150,10 +153,9 @@ struct RowTile<C: StoredChunks> {
 
     /// x rows `batch ..< batch + 4`; meanwhile the 64-byte `lines` from `ahead` are fetched into cache.
     @inline(__always)
-    func multiply(_ w: StoredValues, _ io: WeightStreaming.StreamingPointers, batch: Int, prefetching ahead: UnsafeRawPointer,
+    func multiply(_ w: StoredValues, _ io: WeightStreaming.StreamingPointers<C.Operand>, batch: Int, prefetching ahead: UnsafeRawPointer,
                   lines: Range<Int>) {
         let (k, chunk) = (w.columns, WeightStreaming.chunk)
-        let x0 = io.x + batch * io.xStride, x1 = x0 + io.xStride, x2 = x1 + io.xStride, x3 = x2 + io.xStride
         var a0 = RowSums(), a1 = RowSums(), a2 = RowSums(), a3 = RowSums()
         let chunks = k / chunk, perChunk = chunks == 0 ? 0 : (lines.count + chunks - 1) / chunks
         var line = lines.lowerBound
@@ -161,64 +163,85 @@ struct RowTile<C: StoredChunks> {
             for _ in 0..<perChunk where line < lines.upperBound { prefetch_to_l2(ahead + 64 * line); line += 1 }
             let w0 = C.load(bases.0, chunk: c), w1 = C.load(bases.1, chunk: c), w2 = C.load(bases.2, chunk: c), w3 = C.load(bases.3, chunk: c)
             let scales = (C.scale(bases.0, chunk: c), C.scale(bases.1, chunk: c), C.scale(bases.2, chunk: c), C.scale(bases.3, chunk: c))
-            a0.add(C.self, (w0, w1, w2, w3), scales, x0 + c * chunk)
-            a1.add(C.self, (w0, w1, w2, w3), scales, x1 + c * chunk)
-            a2.add(C.self, (w0, w1, w2, w3), scales, x2 + c * chunk)
-            a3.add(C.self, (w0, w1, w2, w3), scales, x3 + c * chunk)
+            a0.add(C.self, (w0, w1, w2, w3), scales, io.x, row: batch, chunk: c)
+            a1.add(C.self, (w0, w1, w2, w3), scales, io.x, row: batch + 1, chunk: c)
+            a2.add(C.self, (w0, w1, w2, w3), scales, io.x, row: batch + 2, chunk: c)
+            a3.add(C.self, (w0, w1, w2, w3), scales, io.x, row: batch + 3, chunk: c)
         }
         store(a0, w, io, batch: batch); store(a1, w, io, batch: batch + 1)
         store(a2, w, io, batch: batch + 2); store(a3, w, io, batch: batch + 3)
     }
 
     @inline(__always)
-    func store(_ sums: RowSums, _ w: StoredValues, _ io: WeightStreaming.StreamingPointers, batch b: Int) {
+    func store(_ sums: RowSums, _ w: StoredValues, _ io: WeightStreaming.StreamingPointers<C.Operand>, batch b: Int) {
         let (o, k) = (w.rows, w.columns)
-        let x = io.x + b * io.xStride, full = k / WeightStreaming.chunk * WeightStreaming.chunk
-        @inline(__always) func put(_ i: Int, _ acc: V) {
-            if i < count { io.y[b * o + first + i] = treeSum(acc) + WeightStreaming.tail(w, first + i, x, from: full) }
+        let full = k / WeightStreaming.chunk * WeightStreaming.chunk
+        @inline(__always) func put(_ i: Int, _ base: C.RowBase, _ acc: V) {
+            if i < count { io.y[b * o + first + i] = treeSum(acc) + C.tail(w, first + i, base, io.x, row: b, from: full) }
         }
-        put(0, sums.r0); put(1, sums.r1); put(2, sums.r2); put(3, sums.r3)
+        put(0, bases.0, sums.r0); put(1, bases.1, sums.r1); put(2, bases.2, sums.r2); put(3, bases.3, sums.r3)
     }
 }
 
 /// The accumulators of four W rows against one x row.
 struct RowSums {
     typealias V = Float32x16
-    typealias Chunk = (V, V, V, V)
     var r0 = V(), r1 = V(), r2 = V(), r3 = V()
 
-    /// Each row's chunk `dot` x's chunk, added to its accumulator.
+    /// Each W row's chunk `c` times x row `b`'s, added to its accumulator.
     @inline(__always)
-    mutating func add<C: StoredChunks>(_: C.Type, _ w: (Chunk, Chunk, Chunk, Chunk),
-                                       _ scales: (C.ChunkScale, C.ChunkScale, C.ChunkScale, C.ChunkScale), _ x: UnsafePointer<Float>) {
-        C.accumulate(&r0, WeightStreaming.dot(w.0, x), scales.0)
-        C.accumulate(&r1, WeightStreaming.dot(w.1, x), scales.1)
-        C.accumulate(&r2, WeightStreaming.dot(w.2, x), scales.2)
-        C.accumulate(&r3, WeightStreaming.dot(w.3, x), scales.3)
+    mutating func add<C: StoredChunks>(_: C.Type, _ w: (C.Chunk, C.Chunk, C.Chunk, C.Chunk),
+                                       _ scales: (C.ChunkScale, C.ChunkScale, C.ChunkScale, C.ChunkScale), _ x: C.Operand,
+                                       row b: Int, chunk c: Int) {
+        C.accumulate(&r0, w.0, scales.0, x, row: b, chunk: c)
+        C.accumulate(&r1, w.1, scales.1, x, row: b, chunk: c)
+        C.accumulate(&r2, w.2, scales.2, x, row: b, chunk: c)
+        C.accumulate(&r3, w.3, scales.3, x, row: b, chunk: c)
     }
 }
 
-/// Loads 64-element chunks of one stored row as four Float32 vectors, lanes in `permuteChunks`' order.
+/// One stored type's side of y = W x: 64-element chunks of a W row loaded (decoded in registers), and the
+/// products of a chunk with the same chunk of an x row (`Operand`: x as that type's products read it)
+/// added, lane by lane, to an accumulator whose lanes are summed at the end.
 protocol StoredChunks {
     associatedtype RowBase
-    /// Row `row` ready for `load`; `scratch` (`columns` floats) is there for types that convert a whole row first.
-    static func row(_ w: StoredValues, _ row: Int, scratch: UnsafeMutablePointer<Float>?) -> RowBase
-    static func load(_ row: RowBase, chunk c: Int) -> (Float32x16, Float32x16, Float32x16, Float32x16)
-    /// What a chunk's products are multiplied by (the block scales of Q8_0; nothing for the others).
+    associatedtype Chunk
     associatedtype ChunkScale
+    associatedtype Operand
+    /// Row `row` ready for `load`; `scratch` (`columns` / 32 floats) is there for types with block scales.
+    static func row(_ w: StoredValues, _ row: Int, scratch: UnsafeMutablePointer<Float>?) -> RowBase
+    static func load(_ row: RowBase, chunk c: Int) -> Chunk
+    /// What a chunk's products are multiplied by (the block scales of Q8_0; nothing for the others).
     static func scale(_ row: RowBase, chunk c: Int) -> ChunkScale
-    /// acc += a chunk's products (`s`, lanes in `load`'s order) times `scale`.
-    static func accumulate(_ acc: inout Float32x16, _ s: Float32x16, _ scale: ChunkScale)
+    /// acc += W's chunk `c` (`w`, `scale`) times x row `b`'s chunk `c`, lane by lane.
+    static func accumulate(_ acc: inout Float32x16, _ w: Chunk, _ scale: ChunkScale, _ x: Operand, row b: Int, chunk c: Int)
+    /// Σ over the columns from `first` (past the last full chunk) of W row `row` times x row `b`.
+    static func tail(_ w: StoredValues, _ row: Int, _ base: RowBase, _ x: Operand, row b: Int, from first: Int) -> Float
 }
 
-/// Types without block scales: a chunk's products are added as they are.
-extension StoredChunks where ChunkScale == Void {
+/// x as the Float32 types read it: row b at x + b · stride.
+struct FloatRows {
+    let x: UnsafePointer<Float>
+    let stride: Int
+}
+
+/// The Float32, Float16 and bfloat16 chunks: four Float32 vectors, their products with x added unscaled.
+protocol FloatChunks: StoredChunks where Chunk == (Float32x16, Float32x16, Float32x16, Float32x16), ChunkScale == Void,
+                                         Operand == FloatRows {}
+
+extension FloatChunks {
     @inline(__always) static func scale(_ row: RowBase, chunk c: Int) {}
-    @inline(__always) static func accumulate(_ acc: inout Float32x16, _ s: Float32x16, _ scale: Void) { acc += s }
+    @inline(__always)
+    static func accumulate(_ acc: inout Float32x16, _ w: Chunk, _ scale: Void, _ x: FloatRows, row b: Int, chunk c: Int) {
+        acc += WeightStreaming.dot(w, x.x + b * x.stride + c * WeightStreaming.chunk)
+    }
+    @inline(__always)
+    static func tail(_ w: StoredValues, _ row: Int, _ base: RowBase, _ x: FloatRows, row b: Int, from first: Int) -> Float {
+        WeightStreaming.floatTail(w, row, x.x + b * x.stride, from: first)
+    }
 }
 
-enum Float32Chunks: StoredChunks {
-    typealias ChunkScale = Void
+enum Float32Chunks: FloatChunks {
     static func row(_ w: StoredValues, _ row: Int, scratch: UnsafeMutablePointer<Float>?) -> UnsafeRawPointer { w.values + 4 * row * w.columns }
     @inline(__always)
     static func load(_ row: UnsafeRawPointer, chunk c: Int) -> (Float32x16, Float32x16, Float32x16, Float32x16) {
@@ -229,8 +252,7 @@ enum Float32Chunks: StoredChunks {
 }
 
 /// Float16: converted in registers, 16 at a time (`widenHalves`).
-enum Float16Chunks: StoredChunks {
-    typealias ChunkScale = Void
+enum Float16Chunks: FloatChunks {
     static func row(_ w: StoredValues, _ row: Int, scratch: UnsafeMutablePointer<Float>?) -> UnsafeRawPointer { w.values + 2 * row * w.columns }
     @inline(__always)
     static func load(_ row: UnsafeRawPointer, chunk c: Int) -> (Float32x16, Float32x16, Float32x16, Float32x16) {
@@ -240,8 +262,7 @@ enum Float16Chunks: StoredChunks {
 }
 
 /// A bfloat16 is the top half of a Float32: the low and high halves of each 32-bit lane are two elements.
-enum BFloat16Chunks: StoredChunks {
-    typealias ChunkScale = Void
+enum BFloat16Chunks: FloatChunks {
     static func row(_ w: StoredValues, _ row: Int, scratch: UnsafeMutablePointer<Float>?) -> UnsafeRawPointer { w.values + 2 * row * w.columns }
     @inline(__always)
     static func load(_ row: UnsafeRawPointer, chunk c: Int) -> (Float32x16, Float32x16, Float32x16, Float32x16) {
@@ -250,31 +271,4 @@ enum BFloat16Chunks: StoredChunks {
         return (unsafeBitCast(lo &<< 16, to: Float32x16.self), unsafeBitCast(lo & 0xFFFF_0000, to: Float32x16.self),
                 unsafeBitCast(hi &<< 16, to: Float32x16.self), unsafeBitCast(hi & 0xFFFF_0000, to: Float32x16.self))
     }
-}
-
-/// Q8_0: a 64-byte chunk is two blocks; lane i holds bytes 4i … 4i+3, so lanes 0–7 are the first block.
-/// A byte b becomes a float without a conversion instruction (Swift's SIMD integer-to-float conversion
-/// is a call, not inlined): b + 128 (XOR 0x80) put in the mantissa of 2²³ is the float 2²³ + 128 + b
-/// exactly, and subtracting 2²³ + 128 leaves b. A chunk's products are summed unscaled, then multiplied
-/// by its two blocks' scales (converted once per row into the worker's scratch) in one FMA.
-enum Q8Chunks: StoredChunks {
-    struct Row { let values: UnsafeRawPointer; let scales: UnsafePointer<Float> }
-    static func row(_ w: StoredValues, _ row: Int, scratch: UnsafeMutablePointer<Float>?) -> Row {
-        let blocks = w.columns / WeightType.blockSize
-        HalfConversion.convert(UnsafeRawPointer(w.scales! + row * blocks), count: blocks, into: scratch!)
-        return Row(values: w.values + row * w.columns, scales: scratch!)
-    }
-    @inline(__always)
-    static func load(_ row: Row, chunk c: Int) -> (Float32x16, Float32x16, Float32x16, Float32x16) {
-        let biased = (row.values + 64 * c).loadUnaligned(as: SIMD16<UInt32>.self) ^ 0x8080_8080
-        let two23 = SIMD16<UInt32>(repeating: 0x4B00_0000), offset = Float32x16(repeating: 8_388_736)
-        @inline(__always) func byte(_ bits: SIMD16<UInt32>) -> Float32x16 { unsafeBitCast(bits | two23, to: Float32x16.self) - offset }
-        return (byte(biased & 0xFF), byte((biased &>> 8) & 0xFF), byte((biased &>> 16) & 0xFF), byte(biased &>> 24))
-    }
-    @inline(__always)
-    static func scale(_ row: Row, chunk c: Int) -> Float32x16 {
-        Float32x16(lowHalf: SIMD8(repeating: row.scales[2 * c]), highHalf: SIMD8(repeating: row.scales[2 * c + 1]))
-    }
-    @inline(__always)
-    static func accumulate(_ acc: inout Float32x16, _ s: Float32x16, _ scale: Float32x16) { acc.addProduct(s, scale) }
 }
