@@ -38,7 +38,11 @@ public enum ColumnBlocks {
         let c = m.columns
         precondition(v.count == c, "ColumnBlocks.addToEveryRow: \(v.shape) onto \(m.shape)")
         let rows = m.rows
-        m.data.withUnsafeMutableBufferPointer { if let p = $0.baseAddress { addToEveryRow(p, rows: rows, v) } }
+        m.data.withUnsafeMutableBufferPointer { p in
+            Parallel.forEachRange(rows, granularity: rows * c < 1 << 16 ? max(rows, 1) : 16) {
+                addToEveryRow(p.baseAddress! + $0.lowerBound * c, rows: $0.count, v)
+            }
+        }
     }
 
     /// The same on `rows` rows of v.count floats at m (the decode step's scratch).

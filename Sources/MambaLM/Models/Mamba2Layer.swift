@@ -92,7 +92,7 @@ public struct Mamba2Layer: BackboneLayer {
         let gated = GatedRMSNorm.forward(y, gate: z, weight: gatedNorm, groupSize: c.normGroupSize,
                                          epsilon: c.layerNormEpsilon, normBeforeGate: c.normBeforeGate)  // [L, E]
         var out = Linear.forward(gated, weight: outProjection, bias: outProjectionBias)         // [L, D]
-        for i in 0..<out.count { out.data[i] += hidden.data[i] }                                // residual
+        Activations.add(hidden, into: &out)                                                     // residual
         return out
     }
 

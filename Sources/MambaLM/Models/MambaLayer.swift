@@ -72,7 +72,7 @@ public struct MambaLayer: BackboneLayer {
         }
         Activations.gate(&y, by: z)                                                             // y · SiLU(z)
         var out = Linear.forward(y, weight: outProjection, bias: outProjectionBias)             // [L, D]
-        for i in 0..<out.count { out.data[i] += hidden.data[i] }                                // residual
+        Activations.add(hidden, into: &out)                                                     // residual
         return out
     }
 }

@@ -18,6 +18,16 @@ public enum Activations {
         }
     }
 
+    /// y ← y + x, element by element (a residual connection).
+    public static func add(_ x: Tensor, into y: inout Tensor) {
+        precondition(y.shape == x.shape, "add: \(x.shape) into \(y.shape)")
+        x.data.withUnsafeBufferPointer { xp in
+            y.data.withUnsafeMutableBufferPointer { yp in
+                forEachVectorRange(xp.count) { r in for i in r { yp[i] += xp[i] } }
+            }
+        }
+    }
+
     /// In place over `count` floats (the decode step's rows).
     public static func silu(_ x: UnsafeMutablePointer<Float>, count: Int) { mapInPlace(x, count: count, vsilu) }
     public static func softplus(_ x: UnsafeMutablePointer<Float>, count: Int) { mapInPlace(x, count: count, vsoftplus) }

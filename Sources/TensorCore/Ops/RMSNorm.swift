@@ -4,8 +4,14 @@ public enum RMSNorm {
         let d = x.columns
         precondition(weight.count == d, "RMSNorm: weight \(weight.shape) for rows of \(d)")
         var y = x
+        // A prompt chunk's rows split across the workers; each row is normalized exactly as alone.
         x.data.withUnsafeBufferPointer { xp in
-            y.data.withUnsafeMutableBufferPointer { if x.count > 0 { forward(xp.baseAddress!, rows: x.rows, weight: weight, epsilon: epsilon, into: $0.baseAddress!) } }
+            y.data.withUnsafeMutableBufferPointer { yp in
+                Parallel.forEachRange(x.rows, granularity: x.count < 1 << 16 ? max(x.rows, 1) : 16) { rows in
+                    forward(xp.baseAddress! + rows.lowerBound * d, rows: rows.count, weight: weight, epsilon: epsilon,
+                            into: yp.baseAddress! + rows.lowerBound * d)
+                }
+            }
         }
         return y
     }
