@@ -50,7 +50,11 @@ extension Linear {
         if weight.type == .q8_0 {
             let quantized = UnsafeMutablePointer<Float>.allocate(capacity: l * k)
             defer { quantized.deallocate() }
-            Q8Activations.roundTrip(x, rows: l, columns: k, stride: lda, into: quantized)
+            let io = (x: SendablePointer(x), out: SendablePointer(quantized))
+            Parallel.forEachRange(l, granularity: 16) { rows in
+                Q8Activations.roundTrip(io.x.p + rows.lowerBound * lda, rows: rows.count, columns: k, stride: lda,
+                                        into: io.out.p + rows.lowerBound * k)
+            }
             return panels(quantized, rows: l, xStride: k, weight: weight, beta: beta, into: y)
         }
         panels(x, rows: l, xStride: lda, weight: weight, beta: beta, into: y)
