@@ -29,12 +29,19 @@ enum WeightEncoding {
     /// `quantize_row_q8_0`; weights store d as Float16, activations keep it Float32).
     @inline(__always)
     static func quantizeBlock(_ x: UnsafePointer<Float>, into q: UnsafeMutablePointer<Int8>) -> Float {
-        var largest: Float = 0
-        for i in 0..<WeightType.blockSize { largest = max(largest, abs(x[i])) }
-        let d = largest / 127
-        let inverse: Float = d == 0 ? 0 : 1 / d
-        for i in 0..<WeightType.blockSize { q[i] = Int8((x[i] * inverse).rounded()) }
+        let (d, low, high) = roundedBlock(x)
+        for i in 0..<16 { q[i] = Int8(low[i]); q[16 + i] = Int8(high[i]) }
         return d
+    }
+
+    /// d and the block's q as (whole) floats, 16 lanes at a time: x · (1 / d) rounded half away from zero.
+    @inline(__always)
+    static func roundedBlock(_ x: UnsafePointer<Float>) -> (d: Float, low: Float32x16, high: Float32x16) {
+        let p = UnsafeRawPointer(x)
+        let low = p.loadUnaligned(as: Float32x16.self), high = p.loadUnaligned(fromByteOffset: 64, as: Float32x16.self)
+        let d = max(abs(low).max(), abs(high).max()) / 127
+        let inverse: Float = d == 0 ? 0 : 1 / d
+        return (d, (low * inverse).rounded(.toNearestOrAwayFromZero), (high * inverse).rounded(.toNearestOrAwayFromZero))
     }
 
     /// The bfloat16 nearest to `x` (ties to even), NaN kept a quiet NaN.

@@ -85,12 +85,12 @@ struct Q8Activations {
     /// x [rows, columns] → x̂ = d · q per block, the values `Q8Chunks` multiplies (the prefill path's sgemm takes
     /// them, so that a prompt and a decode step multiply the same activations). Row t of `out` at out + t · columns.
     static func roundTrip(_ x: UnsafePointer<Float>, rows: Int, columns k: Int, stride lda: Int, into out: UnsafeMutablePointer<Float>) {
-        withUnsafeTemporaryAllocation(of: Int8.self, capacity: WeightType.blockSize) { q in
-            for t in 0..<rows {
-                for first in stride(from: 0, to: k, by: WeightType.blockSize) {
-                    let d = WeightEncoding.quantizeBlock(x + t * lda + first, into: q.baseAddress!)
-                    for i in 0..<WeightType.blockSize { out[t * k + first + i] = d * Float(q[i]) }
-                }
+        for t in 0..<rows {
+            for first in stride(from: 0, to: k, by: WeightType.blockSize) {
+                let (d, low, high) = WeightEncoding.roundedBlock(x + t * lda + first)
+                let o = UnsafeMutableRawPointer(out + t * k + first)
+                o.storeBytes(of: d * low, as: Float32x16.self)
+                o.storeBytes(of: d * high, toByteOffset: 64, as: Float32x16.self)
             }
         }
     }
